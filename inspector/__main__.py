@@ -1,0 +1,66 @@
+"""``inspector``: the desktop app by default, or one of the command-line tools.
+
+    inspector [--workspace DIR]            start the GUI
+    inspector train|predict|export|bench|import|db|explain ...
+
+Each subcommand lives in ``inspector/commands/<name>.py`` with ``register(subparsers)``; those
+modules import nothing heavy at module level, so ``inspector --help`` and GUI start-up stay fast.
+Expected problems (:class:`~inspector.domain.InspectorError`) print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from inspector import __version__
+from inspector.domain import InspectorError
+
+#: Subcommand modules under inspector.commands, in --help order.
+COMMANDS: tuple[str, ...] = ("train", "predict", "export", "bench")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inspector",
+        description="Plate Inspector: steel-plate surface inspection. "
+        "Without a command, starts the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--workspace", metavar="DIR", help="workspace folder (GUI)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"inspector.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            return _start_gui(args)
+        return int(args.func(args) or 0)
+    except InspectorError as exc:
+        print(f"inspector: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("inspector: interrupted", file=sys.stderr)
+        return 130
+
+
+def _start_gui(args: argparse.Namespace) -> int:
+    try:
+        gui = importlib.import_module("inspector.gui.app")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("inspector.gui"):
+            build_parser().print_help()
+            return 0
+        raise
+    return int(gui.main(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Domain types shared by every layer: plain frozen dataclasses and exception classes, no I/O.
+
+>>> p = Prediction(path="a.bmp", classes=("crazing", "scratches"),
+...                probabilities=(0.9, 0.2), thresholds=(0.5, 0.5))
+>>> p.labels
+('crazing',)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+#: The six defect classes of the NEU surface defect database, in the order the shipped model uses.
+NEU_CLASSES: tuple[str, ...] = (
+    "crazing",
+    "inclusion",
+    "patches",
+    "pitted_surface",
+    "rolled-in_scale",
+    "scratches",
+)
+
+#: Shown when no class is over its threshold.
+NO_DEFECT = "no defect"
+
+
+class InspectorError(Exception):
+    """Base class of every expected problem; the CLI and GUI show its message, not a traceback."""
+
+
+class ImageLoadError(InspectorError):
+    """A file could not be read as a plate image."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+class DatasetError(InspectorError):
+    """A dataset folder or split file is missing or malformed."""
+
+
+class ModelError(InspectorError):
+    """A model version folder is missing, incomplete or inconsistent."""
+
+
+class Role(StrEnum):
+    INSPECTOR = "inspector"
+    ANNOTATOR = "annotator"
+    SUPERVISOR = "supervisor"
+
+
+class LabelStatus(StrEnum):
+    UNLABELLED = "unlabelled"
+    CONFIRMED = "confirmed"  # a person accepted the model's labels
+    CORRECTED = "corrected"  # a person chose labels other than the model's
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """Per-class sigmoid probabilities for one image, with the thresholds that turn them into labels."""
+
+    path: str
+    classes: tuple[str, ...]
+    probabilities: tuple[float, ...]
+    thresholds: tuple[float, ...]
+    model_version: str = ""
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The classes whose probability reaches their threshold (empty = no defect)."""
+        return tuple(
+            c
+            for c, p, t in zip(self.classes, self.probabilities, self.thresholds, strict=True)
+            if p >= t
+        )
+
+    @property
+    def vector(self) -> tuple[int, ...]:
+        return tuple(int(c in self.labels) for c in self.classes)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One step of a long job: yielded by core generators, shown by the CLI and the GUI."""
+
+    done: int
+    total: int
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
