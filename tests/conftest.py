@@ -62,3 +62,35 @@ def make_imagefolder(tmp_path: Path):
         return root
 
     return make
+
+
+TINY_CLASSES = ("crazing", "inclusion", "scratches")
+
+
+def make_model_version(out_dir: Path, classes=TINY_CLASSES, size: int = 48, seed: int = 0,
+                       version: str = "tiny-test", arch: str = "mobilenetv3_small_050") -> Path:
+    """Export a real (untrained, seeded) tiny timm model as a complete model version folder."""
+    import torch
+
+    from inspector.imageio import PreprocessSpec
+    from inspector.registry import ModelCard
+    from inspector.runtime.export import export_model_version
+    from inspector.runtime.torch_model import build_model
+
+    torch.manual_seed(seed)
+    model = build_model(arch, len(classes), 1)
+    card = ModelCard(
+        version=version,
+        architecture=arch,
+        classes=tuple(classes),
+        preprocessing=PreprocessSpec(size=size, channels=1, mean=(0.5,), std=(0.5,)),
+        thresholds=tuple(0.5 for _ in classes),
+    )
+    export_model_version(model, card, out_dir)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A real exported model version (ONNX + safetensors + card) of a tiny untrained network."""
+    return make_model_version(tmp_path_factory.mktemp("models") / "tiny")

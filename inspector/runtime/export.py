@@ -1,0 +1,135 @@
+"""torch -> model version folder: ONNX (dynamic batch) + safetensors + card.json, with a parity check.
+
+>>> export_model_version(model, card, Path("models/default"))   # doctest: +SKIP
+
+The ONNX graph outputs **logits** ("logits"); the sigmoid is applied by :class:`OrtPredictor`
+in numpy. Keeping the sigmoid out of the graph keeps the parity check sharp (probabilities near
+0 or 1 hide differences) and lets SHAP explain logits, the additive quantity.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from inspector.domain import ModelError
+from inspector.registry import ONNX_FILE, WEIGHTS_FILE, ModelCard, publish_dir, write_card
+
+if TYPE_CHECKING:
+    import torch
+
+INPUT_NAME = "input"
+OUTPUT_NAME = "logits"
+PARITY_ATOL = 1e-4
+
+
+class ParityError(ModelError):
+    """ONNX Runtime and torch disagree on the same input: the export is not trustworthy."""
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    # Split by sign so large |z| never overflows exp().
+    out = np.empty_like(z, dtype=np.float32)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def export_onnx(model: torch.nn.Module, path: Path, size: int, channels: int) -> None:
+    """Write an ONNX graph with a dynamic batch axis (legacy TorchScript exporter).
+
+    The TorchScript exporter is used on purpose: it is deterministic, needs no onnxscript at run
+    time and produced graphs ORT optimises fully here; the dynamo exporter gave identical outputs.
+    """
+    import torch
+
+    model = model.eval().float()
+    x = torch.zeros(2, channels, size, size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecation chatter from the legacy exporter
+        logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+        torch.onnx.export(
+            model,
+            (x,),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def parity_check(model: torch.nn.Module, onnx_path: Path, x: np.ndarray) -> float:
+    """Max |p_torch - p_ort| over a batch; raise :class:`ParityError` over ``PARITY_ATOL``."""
+    import onnxruntime as ort
+    import torch
+
+    with torch.no_grad():
+        pt = torch.sigmoid(model.eval()(torch.from_numpy(x))).numpy()
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
+    po = sigmoid(sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0])
+    diff = float(np.abs(pt - po).max())
+    if not diff <= PARITY_ATOL:
+        raise ParityError(f"ONNX and torch probabilities differ by {diff:.2e} (> {PARITY_ATOL})")
+    return diff
+
+
+def save_weights(model: torch.nn.Module, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata={"format": "pt"})
+
+
+def export_model_version(
+    model: torch.nn.Module,
+    card: ModelCard,
+    out_dir: Path,
+    parity_inputs: np.ndarray | None = None,
+) -> tuple[Path, float]:
+    """Write a complete model version folder atomically; return (folder, parity max diff).
+
+    ``parity_inputs`` (N, C, H, W float32, already preprocessed) should be real images; random
+    noise is used when none are given.
+    """
+    import torch
+
+    spec = card.preprocessing
+    model = model.to("cpu").float().eval()
+    if parity_inputs is None:
+        rng = np.random.default_rng(0)
+        parity_inputs = rng.normal(0, 1, (4, spec.channels, spec.size, spec.size))
+    parity_inputs = np.ascontiguousarray(parity_inputs, dtype=np.float32)
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        with torch.no_grad():
+            export_onnx(model, staging / ONNX_FILE, spec.size, spec.channels)
+        diff = parity_check(model, staging / ONNX_FILE, parity_inputs)
+        save_weights(model, staging / WEIGHTS_FILE)
+        metrics = dict(card.metrics)
+        metrics["onnx_parity_max_abs_diff"] = diff
+        from dataclasses import replace
+
+        write_card(staging, replace(card, metrics=metrics))
+        # mkdtemp/mkstemp create owner-only files; a model folder is shared read-only data.
+        staging.chmod(0o755)
+        for f in staging.iterdir():
+            f.chmod(0o644)
+        return publish_dir(staging, out_dir), diff
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,179 @@
+"""Inference with ONNX Runtime: CUDA when it really works, the CPU otherwise, and say which.
+
+>>> pred = OrtPredictor("models/default")                 # doctest: +SKIP
+>>> pred.device, pred.device_reason                        # doctest: +SKIP
+('CPU', 'no NVIDIA GPU driver found (libcuda.so.1 missing)')
+>>> probs = pred.predict_batch(batch)                      # (N, n_classes) sigmoid probabilities
+
+onnxruntime-gpu lists CUDA as *available* on machines without a GPU and, when asked for it,
+prints an error to stderr and silently runs on the CPU. So the predictor asks explicitly, reads
+``session.get_providers()`` to learn what it really got, and keeps ORT's own output off the
+user's console (it is captured and turned into the one-line reason shown in the status bar).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes.util
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from inspector.domain import ImageLoadError, ModelError, Prediction
+from inspector.imageio import load_image
+from inspector.registry import ONNX_FILE, ModelCard, check_model_dir
+from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME, sigmoid
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+@contextlib.contextmanager
+def _capture_stderr() -> Iterator[list[str]]:
+    """Redirect the process's fd 2 (where ORT's C++ logger writes) into a list of lines."""
+    lines: list[str] = []
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = os.dup(2)
+        try:
+            os.dup2(tmp.fileno(), 2)
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            tmp.seek(0)
+            lines.extend(tmp.read().decode("utf-8", "replace").splitlines())
+
+
+def _cuda_unavailable_reason(ort_module, captured: Sequence[str]) -> str:
+    if CUDA not in ort_module.get_available_providers():
+        return "this onnxruntime build has no CUDA support (install onnxruntime-gpu)"
+    if ctypes.util.find_library("cuda") is None:
+        return "no NVIDIA GPU driver found (libcuda missing)"
+    errors = [ln for ln in captured if "error" in ln.lower() or "[E:" in ln]
+    if errors:
+        msg = errors[0].split("]")[-1].strip()
+        return f"CUDA could not start: {msg[:200]}"
+    return "CUDA could not start (no details from ONNX Runtime)"
+
+
+class OrtPredictor:
+    """One ONNX Runtime session for one model version; thread-safe ``run`` as ORT guarantees."""
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str],
+        device: str = "auto",
+        threads: int | None = None,
+    ) -> None:
+        import onnxruntime as ort
+
+        self.model_dir = Path(model_dir)
+        self.card: ModelCard = check_model_dir(self.model_dir)
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        if threads:
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+
+        device = device.lower()
+        if device not in ("auto", "cuda", "cpu"):
+            raise ValueError(f"device must be auto, cuda or cpu, not {device!r}")
+        want_cuda = device != "cpu" and CUDA in ort.get_available_providers()
+        providers = [CUDA, CPU] if want_cuda else [CPU]
+        captured: list[str] = []
+        try:
+            with _capture_stderr() as captured:
+                if want_cuda and hasattr(ort, "preload_dlls"):
+                    with contextlib.suppress(Exception):
+                        ort.preload_dlls()  # finds cuDNN/cuBLAS from the nvidia-* wheels torch uses
+                self._session = ort.InferenceSession(
+                    str(self.model_dir / ONNX_FILE), opts, providers=providers
+                )
+        except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
+            raise ModelError(f"{self.model_dir / ONNX_FILE}: ONNX Runtime cannot load it: {exc}") from None
+        self.providers: list[str] = list(self._session.get_providers())
+        self.device = "CUDA" if CUDA in self.providers else "CPU"
+        if self.device == "CUDA":
+            self.device_reason = "CUDA GPU in use"
+        elif device == "cpu":
+            self.device_reason = "CPU requested"
+        else:
+            self.device_reason = _cuda_unavailable_reason(ort, captured)
+        if device == "cuda" and self.device != "CUDA":
+            raise ModelError(f"CUDA was requested but is not usable: {self.device_reason}")
+        inp = self._session.get_inputs()[0]
+        if inp.name != INPUT_NAME:
+            raise ModelError(f"{self.model_dir}: unexpected ONNX input {inp.name!r}")
+
+    # -- properties the GUI and CLI show -------------------------------------------------------
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.card.classes
+
+    @property
+    def thresholds(self) -> tuple[float, ...]:
+        return self.card.thresholds
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    # -- inference -----------------------------------------------------------------------------
+    def logits(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """(N, C, H, W) float32 preprocessed batch -> (N, n_classes) logits."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        outs = [
+            self._session.run([OUTPUT_NAME], {INPUT_NAME: x[i : i + batch_size]})[0]
+            for i in range(0, len(x), batch_size)
+        ]
+        return np.concatenate(outs) if outs else np.zeros((0, len(self.classes)), np.float32)
+
+    def predict_batch(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """(N, C, H, W) float32 preprocessed batch -> (N, n_classes) sigmoid probabilities."""
+        return sigmoid(self.logits(x, batch_size))
+
+    def predict_images(self, grays: Sequence[np.ndarray]) -> np.ndarray:
+        """Decoded 2-D uint8 images of any size -> (N, n_classes) probabilities."""
+        spec = self.card.preprocessing
+        if not grays:
+            return np.zeros((0, len(self.classes)), np.float32)
+        return self.predict_batch(np.stack([spec.apply(g) for g in grays]))
+
+    def prediction(self, path: str, probabilities: np.ndarray) -> Prediction:
+        return Prediction(
+            path=str(path),
+            classes=self.classes,
+            probabilities=tuple(float(p) for p in probabilities),
+            thresholds=self.thresholds,
+            model_version=self.version,
+        )
+
+    def predict_paths(
+        self, paths: Iterable[str | os.PathLike[str]], batch_size: int = 32
+    ) -> Iterator[Prediction | ImageLoadError]:
+        """Decode and score files in batches; a bad file yields its error and the rest continue."""
+        spec = self.card.preprocessing
+        pending: list[tuple[str, np.ndarray]] = []
+
+        def flush() -> Iterator[Prediction]:
+            probs = self.predict_batch(np.stack([x for _, x in pending]))
+            for (p, _), pr in zip(pending, probs, strict=True):
+                yield self.prediction(p, pr)
+            pending.clear()
+
+        for path in paths:
+            try:
+                pending.append((str(path), spec.apply(load_image(path))))
+            except ImageLoadError as exc:
+                yield exc
+                continue
+            if len(pending) >= batch_size:
+                yield from flush()
+        if pending:
+            yield from flush()
