@@ -1,0 +1,43 @@
+"""Expected problems of the label store; each message is one line a user can act on.
+
+>>> try:
+...     LabelStore.open("/tmp/not-a-db-folder-with-a-bad-file")   # doctest: +SKIP
+... except StoreError as exc:
+...     print(exc)
+"""
+
+from __future__ import annotations
+
+from inspector.domain import InspectorError
+
+
+class StoreError(InspectorError):
+    """Base class of every label-store problem."""
+
+
+class NotADatabaseError(StoreError):
+    """The workspace's ``inspector.db`` exists but is not an SQLite database."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer Plate Inspector than this one."""
+
+
+class ReadOnlyWorkspaceError(StoreError):
+    """A write was attempted on a workspace opened (or only openable) read-only."""
+
+
+class ImportFormatError(StoreError):
+    """An import file is malformed: missing columns, bad encoding, unknown classes..."""
+
+
+class UnknownClassError(StoreError):
+    """A label names a class the workspace does not have."""
+
+
+class UnknownImageError(StoreError):
+    """An image id or path is not in the workspace."""
+
+
+class NothingToUndoError(StoreError):
+    """Undo/redo was asked for an image whose history has nothing to undo/redo."""

@@ -1,0 +1,240 @@
+"""The schema, as named transactional steps; ``PRAGMA user_version`` is the number applied.
+
+Opening a database runs the missing steps in order, each in its own transaction together with
+the version bump, so a crash mid-migration leaves the previous version intact. A database whose
+version is higher than :data:`SCHEMA_VERSION` was written by a newer Plate Inspector and is
+refused (:class:`SchemaTooNewError`) rather than misread.
+
+To change the schema, append a step; never edit a released one:
+
+>>> @migration("add explanation cache")                      # doctest: +SKIP
+... def _m4(conn):
+...     conn.execute("CREATE TABLE explanations (...)")
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from inspector.store.errors import SchemaTooNewError
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+MIGRATIONS: list[Migration] = []
+
+
+def migration(name: str) -> Callable[[Callable[[sqlite3.Connection], None]], Migration]:
+    def register(fn: Callable[[sqlite3.Connection], None]) -> Migration:
+        m = Migration(name, fn)
+        MIGRATIONS.append(m)
+        return m
+
+    return register
+
+
+def _script(conn: sqlite3.Connection, sql: str) -> None:
+    # executescript() would COMMIT the open transaction; run statement by statement instead.
+    for stmt in sql.split(";\n"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+@migration("images, classes and the append-only label history")
+def _m1(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+    CREATE TABLE classes (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        position INTEGER NOT NULL,
+        merged_into INTEGER REFERENCES classes(id),
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        sha256 TEXT,
+        size INTEGER,
+        width INTEGER,
+        height INTEGER,
+        added_at TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        missing INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX images_sha256 ON images(sha256);
+    CREATE INDEX images_missing ON images(missing, id);
+    CREATE TABLE label_events (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES images(id),
+        kind TEXT NOT NULL CHECK (kind IN ('label', 'undo', 'redo', 'merge', 'import')),
+        labels TEXT,             -- JSON list of class ids; NULL = unlabelled (after undo)
+        reverts INTEGER REFERENCES label_events(id),   -- undo/redo: the event undone/redone
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        model_version TEXT,      -- what the person saw when deciding
+        probabilities TEXT,      -- JSON {class name: probability} they saw
+        model_labels TEXT        -- JSON list of class ids the model suggested
+    );
+    CREATE INDEX label_events_image ON label_events(image_id, id);
+    CREATE TRIGGER label_events_no_update BEFORE UPDATE ON label_events
+        BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END;
+    CREATE TRIGGER label_events_no_delete BEFORE DELETE ON label_events
+        BEGIN SELECT RAISE(ABORT, 'label history is append-only'); END;
+    -- The current label per image, maintained in the same transaction as each event insert:
+    -- computing "latest event per image" over a million events at query time is too slow.
+    CREATE TABLE current_labels (
+        image_id INTEGER PRIMARY KEY REFERENCES images(id),
+        event_id INTEGER REFERENCES label_events(id),
+        labels TEXT,             -- JSON list of class ids, NULL = unlabelled
+        label_mask INTEGER NOT NULL DEFAULT 0,   -- bit (1 << class id), for fast class filters
+        status TEXT NOT NULL DEFAULT 'unlabelled',
+        reviewed INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT
+    );
+    CREATE INDEX current_labels_status ON current_labels(status, image_id);
+    CREATE VIEW current_label_view AS
+        SELECT e.* FROM label_events e
+        WHERE e.id = (SELECT max(id) FROM label_events WHERE image_id = e.image_id)
+    """,
+    )
+
+
+@migration("model versions, training runs, predictions and review decisions")
+def _m2(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+    CREATE TABLE model_versions (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'candidate'
+            CHECK (status IN ('candidate', 'active', 'retired')),
+        classes TEXT NOT NULL,       -- JSON list of class names, the model's output order
+        thresholds TEXT NOT NULL,    -- JSON list, same order
+        metrics TEXT NOT NULL DEFAULT '{}',
+        parent TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX model_versions_one_active ON model_versions(status)
+        WHERE status = 'active';
+    CREATE TABLE training_runs (
+        id INTEGER PRIMARY KEY,
+        model_version TEXT,
+        parent TEXT,
+        status TEXT NOT NULL DEFAULT 'running',
+        params TEXT NOT NULL DEFAULT '{}',
+        metrics TEXT NOT NULL DEFAULT '{}',
+        started_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE TABLE predictions (
+        image_id INTEGER NOT NULL REFERENCES images(id),
+        model_id INTEGER NOT NULL REFERENCES model_versions(id),
+        probabilities TEXT NOT NULL,  -- JSON list in the model's class order
+        pred_mask INTEGER NOT NULL,   -- bit (1 << store class id) per class over threshold
+        max_prob REAL NOT NULL,
+        loss REAL,                    -- BCE vs the current human label; NULL when unlabelled
+        doubt REAL NOT NULL,          -- <= 1: in the low-confidence queue (see queries.py)
+        reviewed INTEGER NOT NULL DEFAULT 0,  -- copy of current_labels.reviewed for the index
+        flags TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (image_id, model_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX predictions_loss ON predictions(model_id, loss DESC);
+    CREATE INDEX predictions_doubt ON predictions(model_id, reviewed, doubt);
+    CREATE TABLE review_decisions (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES images(id),
+        event_id INTEGER REFERENCES label_events(id),
+        decision TEXT NOT NULL CHECK (decision IN ('approve', 'override')),
+        reason TEXT NOT NULL DEFAULT '',
+        user TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX review_decisions_image ON review_decisions(image_id, id);
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)
+    """,
+    )
+
+
+@migration("Pascal VOC boxes")
+def _m3(conn: sqlite3.Connection) -> None:
+    _script(
+        conn,
+        """
+    CREATE TABLE boxes (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES images(id),
+        class_id INTEGER NOT NULL REFERENCES classes(id),
+        xmin INTEGER NOT NULL, ymin INTEGER NOT NULL,
+        xmax INTEGER NOT NULL, ymax INTEGER NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX boxes_image ON boxes(image_id)
+    """,
+    )
+
+
+#: The schema version this code writes.
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    steps: list[Migration] | None = None,
+    upto: int | None = None,
+) -> list[str]:
+    """Apply the missing steps (each in its own transaction); return the names applied."""
+    steps = MIGRATIONS if steps is None else steps
+    target = len(steps) if upto is None else upto
+    current = schema_version(conn)
+    if current > len(steps):
+        raise SchemaTooNewError(
+            f"{path} has schema version {current}, but this Plate Inspector understands up to "
+            f"{len(steps)}: it was written by a newer version; please upgrade Plate Inspector"
+        )
+    applied: list[str] = []
+    for number in range(current + 1, target + 1):
+        step = steps[number - 1]
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            if schema_version(conn) >= number:
+                conn.execute("COMMIT")
+                continue
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            step.apply(conn)
+            conn.execute(
+                "INSERT INTO migrations VALUES (?, ?, ?)",
+                (number, step.name, datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        applied.append(step.name)
+    return applied

@@ -1,0 +1,210 @@
+"""Model versions and their predictions, inside transactions the store holds.
+
+A prediction row keeps, besides the probabilities, the numbers the review queues sort by:
+``loss`` (BCE against the current human label, recomputed whenever that label changes) and
+``doubt`` (see :func:`inspector.store.scoring.doubt`), each covered by an index.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from inspector.domain import Prediction
+from inspector.store.classes import ClassIndex
+from inspector.store.errors import StoreError
+from inspector.store.events import loads_ids, now
+from inspector.store.records import ModelVersion
+from inspector.store.scoring import bce, doubt, mask_of
+
+DEFAULT_BAND = 0.1
+DEFAULT_NONE_OVER_BAND = 0.2
+MODEL_STATUSES = ("candidate", "active", "retired")
+
+
+def model_from_row(row: tuple) -> ModelVersion:
+    _id, name, path, status, classes, thresholds, metrics, parent, created = row
+    return ModelVersion(
+        name,
+        path,
+        status,
+        tuple(json.loads(classes)),
+        tuple(float(t) for t in json.loads(thresholds)),
+        json.loads(metrics),
+        parent,
+        created,
+    )
+
+
+MODEL_COLUMNS = "id, name, path, status, classes, thresholds, metrics, parent, created_at"
+
+
+def models(conn: sqlite3.Connection) -> dict[int, ModelVersion]:
+    return {
+        r[0]: model_from_row(r)
+        for r in conn.execute(f"SELECT {MODEL_COLUMNS} FROM model_versions ORDER BY id")
+    }
+
+
+def active_model_id(conn: sqlite3.Connection) -> int | None:
+    row = conn.execute("SELECT id FROM model_versions WHERE status = 'active'").fetchone()
+    return None if row is None else int(row[0])
+
+
+def model_id(conn: sqlite3.Connection, name: str) -> int:
+    row = conn.execute("SELECT id FROM model_versions WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise StoreError(f"unknown model version {name!r}")
+    return int(row[0])
+
+
+def model_class_ids(conn: sqlite3.Connection, classes: ClassIndex) -> dict[int, list[int | None]]:
+    """Per model id: the store class id of each model output (None for a class we lack)."""
+    out: dict[int, list[int | None]] = {}
+    for mid, mv in models(conn).items():
+        out[mid] = [
+            classes.resolve_id(classes.by_name[c]) if c in classes.by_name else None
+            for c in mv.classes
+        ]
+    return out
+
+
+def bands(conn: sqlite3.Connection) -> tuple[float, float]:
+    vals = dict(
+        conn.execute(
+            "SELECT key, value FROM settings WHERE key IN ('low_conf_band', 'none_over_band')"
+        ).fetchall()
+    )
+    return (
+        float(vals.get("low_conf_band", DEFAULT_BAND)),
+        float(vals.get("none_over_band", DEFAULT_NONE_OVER_BAND)),
+    )
+
+
+def register(
+    conn: sqlite3.Connection,
+    name: str,
+    classes: Iterable[str],
+    thresholds: Iterable[float],
+    *,
+    path: str = "",
+    metrics: dict | None = None,
+    parent: str | None = None,
+    status: str = "candidate",
+) -> int:
+    if status not in MODEL_STATUSES:
+        raise StoreError(f"model status must be one of {', '.join(MODEL_STATUSES)}, not {status!r}")
+    classes, thresholds = list(classes), [float(t) for t in thresholds]
+    if len(classes) != len(thresholds):
+        raise StoreError(f"model {name!r}: {len(classes)} classes but {len(thresholds)} thresholds")
+    row = conn.execute("SELECT id FROM model_versions WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        mid = int(
+            conn.execute(
+                "INSERT INTO model_versions (name, path, status, classes, thresholds, metrics,"
+                " parent,"
+                " created_at) VALUES (?,?,'candidate',?,?,?,?,?)",
+                (
+                    name,
+                    path,
+                    json.dumps(classes),
+                    json.dumps(thresholds),
+                    json.dumps(metrics or {}),
+                    parent,
+                    now(),
+                ),
+            ).lastrowid
+        )
+    else:
+        mid = int(row[0])
+        if path or metrics is not None:
+            conn.execute(
+                "UPDATE model_versions SET path = coalesce(nullif(?, ''), path),"
+                " metrics = coalesce(?, metrics) WHERE id = ?",
+                (path, None if metrics is None else json.dumps(metrics), mid),
+            )
+    if status != "candidate":
+        set_status(conn, name, status)
+    return mid
+
+
+def set_status(conn: sqlite3.Connection, name: str, status: str) -> None:
+    if status not in MODEL_STATUSES:
+        raise StoreError(f"model status must be one of {', '.join(MODEL_STATUSES)}, not {status!r}")
+    mid = model_id(conn, name)
+    if status == "active":
+        # One active model: promoting retires the previous one (rollback = promote it again).
+        conn.execute(
+            "UPDATE model_versions SET status = 'retired' WHERE status = 'active' AND id != ?",
+            (mid,),
+        )
+    conn.execute("UPDATE model_versions SET status = ? WHERE id = ?", (status, mid))
+
+
+def upsert(
+    conn: sqlite3.Connection,
+    image_id: int,
+    mid: int,
+    mv: ModelVersion,
+    pred: Prediction,
+    classes: ClassIndex,
+    band: float,
+    none_band: float,
+    flags: str = "",
+) -> None:
+    """Write one prediction, scoring it against the image's current label."""
+    by_name = dict(
+        zip(pred.classes, zip(pred.probabilities, pred.thresholds, strict=True), strict=True)
+    )
+    missing = [c for c in mv.classes if c not in by_name]
+    if missing:
+        raise StoreError(f"prediction for {pred.path} lacks classes {missing} of model {mv.name!r}")
+    probs = [float(by_name[c][0]) for c in mv.classes]
+    thr = [float(by_name[c][1]) for c in mv.classes]
+    store_ids = [
+        classes.resolve_id(classes.by_name[c]) if c in classes.by_name else None for c in mv.classes
+    ]
+    pred_mask = mask_of(
+        [cid for cid, p, t in zip(store_ids, probs, thr, strict=True) if cid is not None and p >= t]
+    )
+    cur = conn.execute(
+        "SELECT labels, reviewed FROM current_labels WHERE image_id = ?", (image_id,)
+    ).fetchone()
+    labels = loads_ids(cur[0]) if cur else None
+    reviewed = int(cur[1]) if cur else 0
+    loss = None
+    if labels is not None:
+        wanted = set(labels)
+        loss = bce(probs, [int(c in wanted) for c in store_ids])
+    conn.execute(
+        "INSERT OR REPLACE INTO predictions (image_id, model_id, probabilities, pred_mask,"
+        " max_prob,"
+        " loss, doubt, reviewed, flags, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        (
+            image_id,
+            mid,
+            json.dumps(probs),
+            pred_mask,
+            max(probs, default=0.0),
+            loss,
+            doubt(probs, thr, band=band, none_over_band=none_band),
+            reviewed,
+            flags,
+            now(),
+        ),
+    )
+
+
+def rescore_doubt(conn: sqlite3.Connection, band: float, none_band: float) -> int:
+    """Recompute every stored doubt after the queue's bands changed."""
+    thresholds = {mid: list(mv.thresholds) for mid, mv in models(conn).items()}
+    rows = conn.execute("SELECT image_id, model_id, probabilities FROM predictions").fetchall()
+    conn.executemany(
+        "UPDATE predictions SET doubt = ? WHERE image_id = ? AND model_id = ?",
+        [
+            (doubt(json.loads(p), thresholds[m], band=band, none_over_band=none_band), i, m)
+            for i, m, p in rows
+        ],
+    )
+    return len(rows)
