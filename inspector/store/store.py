@@ -86,12 +86,15 @@ class LabelStore:
     ) -> LabelStore:
         """Open (or create, seeded with ``classes``) the workspace; migrate an older schema.
 
-        ``workspace=None`` means ``$INSPECTOR_WORKSPACE`` or the per-user data folder.
+        ``workspace=None`` means ``$INSPECTOR_WORKSPACE`` or the per-user data folder; a path
+        to an existing file opens that database (a backup, say).
         A workspace whose folder cannot be written is opened read-only automatically; writes
         then raise :class:`ReadOnlyWorkspaceError`.
         """
         ws = resolve_workspace(workspace).absolute()
         db = ws / DB_NAME
+        if ws.is_file():  # a database file under another name, e.g. a backup
+            ws, db = ws.parent, ws
         if db.exists():
             _check_magic(db)
             if not read_only and not (os.access(db, os.W_OK) and os.access(ws, os.W_OK)):

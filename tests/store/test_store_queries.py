@@ -1,0 +1,134 @@
+"""Gallery pages, top losses and the low-confidence queue, as the review views use them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from inspector.domain import NEU_CLASSES, LabelStatus, Prediction
+from inspector.store import ImageFilter, StoreError
+
+
+def pred(path: str, probs: tuple[float, ...], version: str = "m1") -> Prediction:
+    return Prediction(path, NEU_CLASSES, probs, (0.5,) * 6, version)
+
+
+@pytest.fixture()
+def scored(store):
+    """Five images with predictions of an active model; three labelled by people."""
+    store.register_model("m1", classes=NEU_CLASSES, thresholds=[0.5] * 6, status="active")
+    probs = {
+        "a.bmp": (0.95, 0.05, 0.05, 0.05, 0.05, 0.05),  # confident crazing
+        "b.bmp": (0.55, 0.05, 0.05, 0.05, 0.05, 0.05),  # crazing, barely
+        "c.bmp": (0.05, 0.05, 0.42, 0.05, 0.05, 0.05),  # nothing over, patches close
+        "d.bmp": (0.05, 0.90, 0.05, 0.05, 0.05, 0.05),  # confident inclusion
+        "e.bmp": (0.05, 0.05, 0.05, 0.05, 0.05, 0.05),  # confident no defect
+    }
+    for p in probs:
+        store.add_image(p)
+    store.add_predictions(pred(p, v) for p, v in probs.items())
+    store.set_labels("a.bmp", ["crazing"], user="ana", seen=pred("a.bmp", probs["a.bmp"]))
+    store.set_labels("d.bmp", ["scratches"], user="ana", seen=pred("d.bmp", probs["d.bmp"]))
+    store.set_labels("e.bmp", [], user="ana", seen=pred("e.bmp", probs["e.bmp"]))
+    return store
+
+
+def names(rows) -> list[str]:
+    return [r.path.rsplit("/", 1)[-1] for r in rows]
+
+
+def test_page_filters(scored):
+    assert names(scored.page()) == ["a.bmp", "b.bmp", "c.bmp", "d.bmp", "e.bmp"]
+    assert names(scored.page(ImageFilter(status="unlabelled"))) == ["b.bmp", "c.bmp"]
+    assert names(scored.page(ImageFilter(status=LabelStatus.CORRECTED))) == ["d.bmp"]
+    assert names(scored.page(ImageFilter(status="confirmed"))) == ["a.bmp", "e.bmp"]
+    assert names(scored.page(ImageFilter(label="scratches"))) == ["d.bmp"]
+    assert names(scored.page(ImageFilter(label="no defect"))) == ["e.bmp"]
+    assert names(scored.page(ImageFilter(predicted="crazing"))) == ["a.bmp", "b.bmp"]
+    assert names(scored.page(ImageFilter(predicted="no defect"))) == ["c.bmp", "e.bmp"]
+    band = ImageFilter(prob_class="patches", prob_min=0.3, prob_max=0.6)
+    assert names(scored.page(band)) == ["c.bmp"]
+    assert names(scored.page(ImageFilter(prob_min=0.9))) == ["a.bmp", "d.bmp"]
+    assert scored.count(ImageFilter(predicted="crazing", status="unlabelled")) == 1
+
+
+def test_paging_by_offset_and_by_last_id(scored):
+    first = scored.page(limit=2)
+    assert names(first) == ["a.bmp", "b.bmp"]
+    assert names(scored.page(limit=2, offset=2)) == ["c.bmp", "d.bmp"]
+    assert names(scored.page(limit=2, after_id=first[-1].id)) == ["c.bmp", "d.bmp"]
+
+
+def test_missing_filter(scored, tmp_path):
+    real = tmp_path / "real.bmp"
+    real.write_bytes(b"x")
+    scored.add_image(real)
+    assert names(scored.page(ImageFilter(missing=False))) == ["real.bmp"]
+    assert scored.count(ImageFilter(missing=True)) == 5
+    real.unlink()
+    assert scored.refresh_missing() == 6
+
+
+def test_rows_carry_what_the_gallery_shows(scored):
+    row = scored.page(ImageFilter(label="scratches"))[0]
+    assert row.labels == ("scratches",) and row.predicted == ("inclusion",)
+    assert row.probabilities["inclusion"] == pytest.approx(0.9)
+    assert row.status is LabelStatus.CORRECTED
+
+
+def test_top_losses_descending_and_follow_label_changes(scored):
+    top = scored.top_losses()
+    assert names(top) == ["d.bmp", "a.bmp", "e.bmp"]  # only labelled images have a loss
+    expected = -(math.log(0.1) + math.log(0.95) * 4 + math.log(0.05)) / 6
+    assert top[0].loss == pytest.approx(expected, rel=1e-6)
+    # Labelling d as the model says shrinks its loss at once (recomputed in the same write).
+    scored.set_labels("d.bmp", ["inclusion"], user="ana")
+    after = {r.path.rsplit("/", 1)[-1]: r.loss for r in scored.top_losses()}
+    assert after["d.bmp"] < top[0].loss / 10
+    losses = [r.loss for r in scored.top_losses()]
+    assert losses == sorted(losses, reverse=True)
+    scored.undo("d.bmp", user="ana")
+    assert names(scored.top_losses())[0] == "d.bmp"
+
+
+def test_low_confidence_queue_and_review_removes_it(scored):
+    # b: 0.05 over a threshold (half the 0.1 band); c: nothing over, patches 0.08 below
+    # (0.4 of the 0.2 "none over" band), so c is the more doubtful. a, d, e are confident.
+    assert names(scored.low_confidence()) == ["c.bmp", "b.bmp"]
+    scored.review("c.bmp", "approve", user="sue")
+    assert names(scored.low_confidence()) == ["b.bmp"]
+    scored.set_labels("b.bmp", ["crazing"], user="ana")
+    assert scored.low_confidence() == []
+
+
+def test_low_confidence_band_is_configurable(scored):
+    scored.set_low_confidence_bands(0.01, 0.01)
+    assert scored.low_confidence() == []
+    scored.set_low_confidence_bands(0.1, 0.2)
+    assert names(scored.low_confidence()) == ["c.bmp", "b.bmp"]
+
+
+def test_queues_use_the_active_model_and_follow_promotion(scored):
+    scored.add_predictions([pred("c.bmp", (0.05, 0.05, 0.99, 0.05, 0.05, 0.05), "m2")])
+    assert scored.active_model().name == "m1"
+    scored.set_model_status("m2", "active")
+    assert scored.model_version("m1").status == "retired"
+    assert names(scored.page(ImageFilter(predicted="patches"))) == ["c.bmp"]
+    assert names(scored.low_confidence(model_version="m1")) == ["c.bmp", "b.bmp"]
+    assert scored.low_confidence() == []
+
+
+def test_filters_needing_a_model_say_so(store):
+    store.add_image("a.bmp")
+    with pytest.raises(StoreError, match="no active model"):
+        store.page(ImageFilter(predicted="crazing"))
+    assert store.top_losses() == [] and store.low_confidence() == []
+
+
+def test_training_snapshot_lists_labelled_images(scored):
+    snap = dict(
+        (p.rsplit("/", 1)[-1], labels)
+        for p, labels in scored.training_snapshot(include_missing=True)
+    )
+    assert snap == {"a.bmp": ("crazing",), "d.bmp": ("scratches",), "e.bmp": ()}
