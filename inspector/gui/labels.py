@@ -1,0 +1,140 @@
+"""The GUI's one door to the label store (``inspector.store``): a narrow adapter.
+
+Only this file knows the store's API, so when that API moves only this file changes. It is
+thread-safe the way the store is (one SQLite connection per thread): workers record predictions
+and read label states; the GUI thread writes label decisions, synchronously, so each decision is
+durable before the view moves on.
+
+>>> svc = LabelService.open("ws", user="ana", role="inspector")          # doctest: +SKIP
+>>> svc.decide("plates/a.bmp", ["crazing"], seen=prediction)             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspector.domain import InspectorError, LabelStatus, Prediction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelState:
+    labels: tuple[str, ...] | None  # () = no defect, None = unlabelled
+    status: LabelStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the GUI shows after a write: the event's user/role and the image's new state."""
+
+    path: str
+    kind: str
+    labels: tuple[str, ...] | None
+    status: LabelStatus
+    user: str
+    role: str
+
+
+class LabelService:
+    def __init__(self, store, user: str, role: str) -> None:
+        self._store = store
+        self.user = user
+        self.role = role
+
+    @classmethod
+    def open(cls, workspace: str | os.PathLike[str], user: str, role: str) -> LabelService:
+        """Open (or create) the workspace's store; raises an :class:`InspectorError` subclass."""
+        from inspector.store import LabelStore
+
+        return cls(LabelStore.open(workspace), user, role)
+
+    @property
+    def workspace(self) -> Path:
+        return Path(self._store.workspace)
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self._store.read_only)
+
+    def close(self) -> None:
+        self._store.close()
+
+    # -- worker-thread helpers -------------------------------------------------------------------
+    def register_model(self, version: str, classes: Iterable[str], thresholds: Iterable[float],
+                       path: str) -> None:
+        """Record the model in use; make it the workspace's active one if there is none."""
+        if self.read_only:
+            return
+        self._store.register_model(version, classes=list(classes), thresholds=list(thresholds),
+                                   path=path)
+        if self._store.active_model() is None:
+            self._store.set_model_status(version, "active")
+
+    def record_predictions(self, preds: list[Prediction]) -> None:
+        if preds and not self.read_only:
+            self._store.add_predictions(preds, add_images=True)
+
+    def ensure_images(self, paths: Iterable[str]) -> None:
+        if self.read_only:
+            return
+        for p in paths:
+            self._store.add_image(p, source="gui")
+
+    def states(self, paths: Iterable[str]) -> dict[str, LabelState]:
+        """Current label and status of each known path (unknown paths are left out)."""
+        from inspector.store import UnknownImageError
+
+        out: dict[str, LabelState] = {}
+        for p in paths:
+            try:
+                out[p] = LabelState(self._store.labels(p), self._store.status(p))
+            except UnknownImageError:
+                continue
+        return out
+
+    # -- GUI-thread decisions (synchronous: durable before the view moves on) ------------------
+    def decide(self, path: str, labels: Iterable[str], seen: Prediction | None) -> Decision:
+        from inspector.store import UnknownImageError
+
+        labels = list(labels)
+        try:
+            ev = self._store.set_labels(path, labels, user=self.user, role=self.role, seen=seen)
+        except UnknownImageError:
+            self._store.add_image(path, source="gui")
+            ev = self._store.set_labels(path, labels, user=self.user, role=self.role, seen=seen)
+        return self._decision(path, ev)
+
+    def undo(self, path: str) -> Decision:
+        return self._decision(path, self._store.undo(path, user=self.user, role=self.role))
+
+    def redo(self, path: str) -> Decision:
+        return self._decision(path, self._store.redo(path, user=self.user, role=self.role))
+
+    def _decision(self, path: str, ev) -> Decision:
+        return Decision(path, ev.kind, ev.labels, self._store.status(path), ev.user, ev.role)
+
+    def history(self, path: str) -> list:
+        """The image's label events, oldest first (records with .labels, .user, .role, .kind)."""
+        from inspector.store import UnknownImageError
+
+        try:
+            return list(self._store.history(path))
+        except UnknownImageError:
+            return []
+
+
+def open_service(workspace: str | os.PathLike[str], user: str, role: str
+                 ) -> tuple[LabelService | None, str]:
+    """(service, problem): the problem is a one-line message when the store cannot be opened."""
+    try:
+        return LabelService.open(workspace, user, role), ""
+    except InspectorError as exc:
+        return None, f"labels cannot be saved: {exc}"
+    except ImportError as exc:  # the store package is still being built
+        log.warning("label store unavailable: %s", exc)
+        return None, "labels cannot be saved: the label store is not available in this build"

@@ -1,0 +1,258 @@
+"""The main window: a shell that wires views, menus, status bar and drag-and-drop. No logic."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+)
+
+from inspector.domain import InspectorError
+from inspector.gui import jobs
+from inspector.gui.dialogs import IdentityDialog, ShortcutsDialog
+from inspector.gui.labels import LabelService, open_service
+from inspector.gui.settings import Settings
+from inspector.gui.views.inspect import SHORTCUTS, InspectView
+from inspector.gui.widgets.problems import ProblemsList
+from inspector.gui.workers import Runner
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, workspace: str | os.PathLike[str], settings: Settings,
+                 model_dir: str | os.PathLike[str] | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Plate Inspector")
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self.resize(1360, 860)
+        self.settings = settings
+        self.workspace = str(workspace)
+        self.model_dir = str(model_dir) if model_dir else ""
+        self.runner = Runner(self, max_threads=3)
+        self.service: LabelService | None = None
+
+        self.inspect = InspectView(self.runner, self.workspace, self)
+        self.setCentralWidget(self.inspect)
+        self.problems = ProblemsList()
+        self.problems_dock = QDockWidget("Problems", self)
+        self.problems_dock.setObjectName("problemsDock")
+        self.problems_dock.setWidget(self.problems)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
+        self.problems_dock.setVisible(False)
+
+        self.user_label = QLabel()
+        self.model_label = QLabel("model: loading…")
+        self.model_label.setObjectName("modelLabel")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(90)
+        self.busy.setVisible(False)
+        sb = self.statusBar()
+        sb.addPermanentWidget(self.busy)
+        sb.addPermanentWidget(self.model_label)
+        sb.addPermanentWidget(self.user_label)
+
+        self.inspect.status_message.connect(lambda m: sb.showMessage(m, 8000))
+        self.inspect.problem.connect(self.add_problem)
+        self.problems.count_changed.connect(self._problems_changed)
+        self.runner.busy_changed.connect(self.busy.setVisible)
+        w = self.inspect.welcome
+        w.open_folder.connect(self.open_folder_dialog)
+        w.watch_folder.connect(self.watch_folder_dialog)
+        w.open_workspace.connect(self.open_workspace_dialog)
+        w.import_dataset.connect(self.import_dataset_dialog)
+        self._build_menus()
+        self._update_user()
+        self.open_store()
+
+    # -- menus ---------------------------------------------------------------------------------
+    def _action(self, menu, text: str, slot, shortcut: str | QKeySequence | None = None) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        return a
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        f = mb.addMenu("&File")
+        self._action(f, "Open &folder…", self.open_folder_dialog, QKeySequence.StandardKey.Open)
+        self._action(f, "Open &images…", self.open_files_dialog, "Ctrl+Shift+O")
+        self.watch_action = self._action(f, "&Watch folder…", self.watch_folder_dialog, "Ctrl+W")
+        self._action(f, "Stop watching", self.stop_watching)
+        f.addSeparator()
+        self._action(f, "Open &workspace…", self.open_workspace_dialog)
+        self._action(f, "Change &user…", self.ask_identity)
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        v = mb.addMenu("&View")
+        self._action(v, "&Fit", self.inspect.image_view.fit)
+        self._action(v, "&Actual size", self.inspect.image_view.actual_size)
+        v.addAction(self.problems_dock.toggleViewAction())
+        h = mb.addMenu("&Help")
+        self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        self._action(h, "Keyboard shortcuts (?)", self.show_shortcuts, "?").setVisible(False)
+
+    # -- store, model, identity ----------------------------------------------------------------
+    def open_store(self) -> None:
+        if self.service is not None:
+            self.service.close()
+        self.service, problem = open_service(self.workspace, self.settings.user,
+                                             self.settings.role)
+        if problem:
+            self.statusBar().showMessage(problem)
+            self.add_problem(self.workspace, problem)
+        elif self.service is not None and self.service.read_only:
+            self.statusBar().showMessage(f"Workspace {self.workspace} is read-only: "
+                                         "labels will not be saved")
+        self.inspect.set_service(self.service)
+
+    def load_model(self) -> None:
+        """Create the ONNX Runtime session in a worker; the window is already on screen."""
+        from inspector.registry import default_model_dir
+
+        model_dir = self.model_dir or str(default_model_dir())
+        self.model_label.setText("model: loading…")
+        self.runner.submit("model", jobs.load_predictor, model_dir, self.service,
+                           wants_cancel=True,
+                           on_result=lambda p, d=model_dir: self._model_ready(p, d),
+                           on_error=self._model_failed)
+
+    def _model_ready(self, predictor, model_dir: str) -> None:
+        self.model_label.setText(f"model {predictor.version} · {predictor.device}")
+        self.model_label.setToolTip(f"{model_dir}\n{predictor.device}: {predictor.device_reason}")
+        self.statusBar().showMessage(
+            f"Model {predictor.version} ready on {predictor.device} ({predictor.device_reason})",
+            10000)
+        self.inspect.set_predictor(predictor, model_dir)
+
+    def _model_failed(self, exc: BaseException) -> None:
+        if not isinstance(exc, InspectorError):
+            raise exc
+        self.model_label.setText("no model")
+        self.model_label.setToolTip(str(exc))
+        self.statusBar().showMessage(f"No model: {exc}. You can still browse and label.")
+
+    def ask_identity(self) -> bool:
+        dlg = IdentityDialog(self.settings.user, self.settings.role, self)
+        if not dlg.exec():
+            return False
+        self.settings.user, self.settings.role = dlg.values()
+        self.settings.save()
+        self._update_user()
+        self.open_store()
+        return True
+
+    def _update_user(self) -> None:
+        s = self.settings
+        self.user_label.setText(f"{s.user or '?'} ({s.role or 'no role'})")
+        self.user_label.setObjectName("userLabel")
+
+    # -- opening -------------------------------------------------------------------------------
+    def open_paths(self, paths: list[str]) -> None:
+        self.inspect.open_paths(paths)
+        for p in paths:
+            if Path(p).is_dir():
+                self.settings.add_recent(str(Path(p).absolute()))
+        self.settings.save()
+
+    def open_folder_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open a folder of plate images",
+                                             (self.settings.recent_folders or [""])[0])
+        if d:
+            self.open_paths([d])
+
+    def open_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Open plate images", "", "Images (*.bmp *.png *.jpg *.jpeg *.tif *.tiff)")
+        if files:
+            self.open_paths(files)
+
+    def watch_folder_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Watch a folder for new images",
+                                             self.settings.watch_folder)
+        if d:
+            self.watch(d)
+
+    def watch(self, folder: str) -> None:
+        self.settings.watch_folder = folder
+        self.settings.save()
+        self.inspect.watcher.start(folder)
+        self.inspect.stack.setCurrentWidget(self.inspect.split)
+        self.setWindowTitle(f"Plate Inspector — watching {folder}")
+        self.statusBar().showMessage(f"Watching {folder} for new images")
+
+    def stop_watching(self) -> None:
+        self.inspect.watcher.stop()
+        self.setWindowTitle("Plate Inspector")
+
+    def open_workspace_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open a workspace folder", self.workspace)
+        if d:
+            self.workspace = d
+            self.inspect.workspace = d
+            self.settings.last_workspace = d
+            self.settings.save()
+            self.open_store()
+            self.statusBar().showMessage(f"Workspace {d}")
+
+    def import_dataset_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open a labelled dataset (a folder per class)")
+        if d:
+            self.open_paths([d])
+            self.statusBar().showMessage("Images opened; to import their folder labels into the "
+                                         "workspace run `inspector import` (coming to this window)")
+
+    def show_shortcuts(self) -> None:
+        rows = [(" / ".join(keys), text) for keys, _name, text in SHORTCUTS]
+        rows += [("F1 / ?", "This help"), ("Ctrl+O", "Open a folder"), ("Ctrl+W", "Watch a folder")]
+        ShortcutsDialog(rows, self).exec()
+
+    # -- problems, drag and drop, closing --------------------------------------------------------
+    def add_problem(self, path: str, reason: str) -> None:
+        self.problems.add_problem(path, reason)
+
+    def _problems_changed(self, n: int) -> None:
+        self.problems_dock.setWindowTitle(f"Problems ({n})")
+        if n:
+            self.problems_dock.setVisible(True)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.open_paths(paths)
+            event.acceptProposedAction()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not getattr(self, "_model_requested", False):
+            self._model_requested = True
+            QTimer.singleShot(0, self.load_model)
+
+    def shutdown(self) -> None:
+        """Stop every worker we started and close the store (also used by tests)."""
+        self.inspect.shutdown()
+        self.runner.shutdown()
+        if self.service is not None:
+            self.service.close()
+            self.service = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Views: one per file, plugged into the main window shell."""

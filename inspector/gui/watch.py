@@ -1,0 +1,120 @@
+"""Watch-folder mode for a line camera: report image files that appear in a folder.
+
+``QFileSystemWatcher`` wakes us quickly on local disks; a slow poll (every 2 s) catches what it
+misses (network shares, very busy folders). Either way the folder is *listed in a worker*, never
+on the GUI thread, and a file is reported only once its size stopped changing between two looks
+(a camera still writing it would otherwise be read half-written).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+
+from inspector.gui.workers import Cancel, Runner
+from inspector.imageio import is_image_file
+
+
+def scan_folder(cancel: Cancel, folder: str, known: frozenset[str], sizes: dict[str, int]
+                ) -> tuple[list[str], dict[str, int]]:
+    """(new stable files oldest first, sizes of files still growing) — runs in a worker."""
+    ready: list[tuple[float, str]] = []
+    growing: dict[str, int] = {}
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return [], {}
+    for e in entries:
+        cancel.check()
+        if not e.is_file() or not is_image_file(e.name):
+            continue
+        p = os.path.abspath(e.path)
+        if p in known:
+            continue
+        try:
+            st = e.stat()
+        except OSError:
+            continue
+        if sizes.get(p) == st.st_size and st.st_size > 0:
+            ready.append((st.st_mtime, p))
+        else:
+            growing[p] = st.st_size
+    ready.sort()
+    return [p for _, p in ready], growing
+
+
+class FolderWatcher(QObject):
+    """Emit ``new_files(list[str])`` (oldest first) for image files appearing in ``folder``."""
+
+    new_files = Signal(list)
+    problem = Signal(str)
+
+    def __init__(self, runner: Runner, parent: QObject | None = None,
+                 poll_ms: int = 2000, settle_ms: int = 250) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self.folder: str = ""
+        self._known: set[str] = set()
+        self._sizes: dict[str, int] = {}
+        self._fs = QFileSystemWatcher(self)
+        self._fs.directoryChanged.connect(self._schedule)
+        self._poll = QTimer(self)
+        self._poll.setInterval(poll_ms)
+        self._poll.timeout.connect(self._scan)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(settle_ms)
+        self._settle.timeout.connect(self._scan)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.folder)
+
+    def start(self, folder: str, existing: bool = True) -> None:
+        """Watch ``folder``; with ``existing`` the files already there are reported first."""
+        self.stop()
+        folder = os.path.abspath(folder)
+        if not Path(folder).is_dir():
+            self.problem.emit(f"cannot watch {folder}: not a folder")
+            return
+        self.folder = folder
+        if not existing:
+            self._known = {os.path.abspath(e.path) for e in os.scandir(folder)}
+        self._fs.addPath(folder)
+        self._poll.start()
+        self._scan()
+
+    def stop(self) -> None:
+        if self.folder:
+            self._fs.removePaths(self._fs.directories())
+        self.folder = ""
+        self._poll.stop()
+        self._settle.stop()
+        self._runner.cancel("watch")
+        self._known.clear()
+        self._sizes.clear()
+
+    def _schedule(self, *_: object) -> None:
+        self._settle.start()
+
+    def _scan(self) -> None:
+        if not self.folder or self._runner.is_running("watch"):
+            return
+        folder = self.folder
+        self._runner.submit("watch", scan_folder, folder, frozenset(self._known),
+                            dict(self._sizes), wants_cancel=True,
+                            on_result=lambda r, f=folder: self._on_scan(f, r),
+                            on_error=lambda e: self.problem.emit(f"watch folder: {e}"))
+
+    def _on_scan(self, folder: str, result: tuple[list[str], dict[str, int]]) -> None:
+        if folder != self.folder:
+            return
+        ready, growing = result
+        self._sizes = growing
+        self._known.update(ready)
+        if growing:
+            self._settle.start()  # look again soon instead of waiting for the poll
+        if ready:
+            self.new_files.emit(ready)

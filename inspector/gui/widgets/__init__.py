@@ -1,0 +1,1 @@
+"""Reusable widgets: image view, probability bars, gallery, problems list."""

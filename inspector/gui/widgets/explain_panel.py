@@ -1,0 +1,90 @@
+"""SHAP overlay controls: class picker, show toggle, opacity slider, colour bar, progress, flags."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QProgressBar,
+    QSlider,
+    QWidget,
+)
+
+from inspector.gui.widgets.image_view import ColorBar
+
+
+class ExplainPanel(QGroupBox):
+    requested = Signal()  # show toggled on, or class changed while shown
+    hidden = Signal()
+    opacity_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Explanation (SHAP)", parent)
+        self.setObjectName("explainPanel")
+        self.show_box = QCheckBox("Show heatmap (H)")
+        self.class_combo = QComboBox()
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.opacity.setToolTip("Overlay opacity")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setVisible(False)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.edge_flag = QLabel("⚠ The model looks mostly at the image edges")
+        self.edge_flag.setObjectName("edgeFlag")
+        self.edge_flag.setStyleSheet("color: #ffb300; font-weight: bold;")
+        self.edge_flag.setVisible(False)
+        self.colorbar = ColorBar()
+        grid = QGridLayout(self)
+        grid.addWidget(self.show_box, 0, 0, 1, 2)
+        grid.addWidget(QLabel("Class"), 1, 0)
+        grid.addWidget(self.class_combo, 1, 1)
+        grid.addWidget(QLabel("Opacity"), 2, 0)
+        grid.addWidget(self.opacity, 2, 1)
+        grid.addWidget(self.progress, 3, 0, 1, 2)
+        grid.addWidget(self.message, 4, 0, 1, 2)
+        grid.addWidget(self.edge_flag, 5, 0, 1, 2)
+        grid.addWidget(self.colorbar, 0, 2, 6, 1)
+        self.show_box.toggled.connect(self._toggled)
+        self.class_combo.currentIndexChanged.connect(self._class_changed)
+        self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100))
+
+    def set_classes(self, classes: tuple[str, ...], preferred: str | None = None) -> None:
+        self.class_combo.blockSignals(True)
+        current = preferred or self.class_combo.currentText()
+        self.class_combo.clear()
+        self.class_combo.addItems(list(classes))
+        if current in classes:
+            self.class_combo.setCurrentText(current)
+        self.class_combo.blockSignals(False)
+
+    def current_class(self) -> str:
+        return self.class_combo.currentText()
+
+    def set_busy(self, done: int | None, total: int | None = None, text: str = "") -> None:
+        if done is None:
+            self.progress.setVisible(False)
+            return
+        self.progress.setVisible(True)
+        self.progress.setRange(0, total or 0)
+        self.progress.setValue(done)
+        self.progress.setFormat(text or "%p%")
+
+    def set_message(self, text: str) -> None:
+        self.message.setText(text)
+
+    def _toggled(self, on: bool) -> None:
+        if on:
+            self.requested.emit()
+        else:
+            self.hidden.emit()
+
+    def _class_changed(self, _i: int) -> None:
+        if self.show_box.isChecked():
+            self.requested.emit()

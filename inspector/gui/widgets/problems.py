@@ -1,0 +1,38 @@
+"""Problems list: files that could not be used, with the reason; never a dialog per file."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+
+class ProblemsList(QListWidget):
+    """One line per problem: ``name — reason``; the full path in the tooltip."""
+
+    count_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("problems")
+        self._paths: set[str] = set()
+        self.setAlternatingRowColors(True)
+
+    def add_problem(self, path: str, reason: str) -> None:
+        key = f"{path}\0{reason}"
+        if key in self._paths:
+            return
+        self._paths.add(key)
+        name = path.rsplit("/", 1)[-1] if path else ""
+        item = QListWidgetItem(f"{name} — {reason}" if name else reason)
+        item.setToolTip(path)
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        self.insertItem(0, item)
+        self.count_changed.emit(self.count())
+
+    def problems(self) -> list[str]:
+        return [self.item(i).text() for i in range(self.count())]
+
+    def clear_problems(self) -> None:
+        self.clear()
+        self._paths.clear()
+        self.count_changed.emit(0)
