@@ -122,6 +122,9 @@ class ConnectionPool:
     def snapshot(self) -> Iterator[sqlite3.Connection]:
         """A read transaction: every query inside sees the same committed state (WAL snapshot)."""
         conn = self.conn
+        if conn.in_transaction:  # nested: the outer snapshot already pins the state
+            yield conn
+            return
         conn.execute("BEGIN DEFERRED")
         try:
             # A snapshot starts at the first read: take it now, not at the caller's first query.
