@@ -25,9 +25,7 @@ from PIL import Image, UnidentifiedImageError
 from inspector.domain import ImageLoadError
 
 #: File name suffixes the loader and folder scans accept.
-IMAGE_SUFFIXES: frozenset[str] = frozenset(
-    {".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff"}
-)
+IMAGE_SUFFIXES: frozenset[str] = frozenset({".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 
 # Line-scan images can be very large; PIL's bomb guard (89 Mpx) would reject real plates.
 _MAX_PIXELS = 400_000_000
@@ -93,7 +91,9 @@ def decode_image(data: bytes, path: str = "<bytes>") -> np.ndarray:
                     im = im.convert("L")
                 arr = np.asarray(im)
     except UnidentifiedImageError:
-        raise ImageLoadError(path, "not an image file (or a format this tool cannot read)") from None
+        raise ImageLoadError(
+            path, "not an image file (or a format this tool cannot read)"
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageLoadError(path, f"image is larger than {_MAX_PIXELS:,} pixels") from None
     except (OSError, SyntaxError, ValueError) as exc:

@@ -143,5 +143,7 @@ def check_model_dir(model_dir: str | os.PathLike[str], need_weights: bool = Fals
     if not (d / ONNX_FILE).is_file():
         raise ModelError(f"{d}: {ONNX_FILE} is missing")
     if need_weights and not (d / WEIGHTS_FILE).is_file():
-        raise ModelError(f"{d}: {WEIGHTS_FILE} is missing (needed for explanations and fine-tuning)")
+        raise ModelError(
+            f"{d}: {WEIGHTS_FILE} is missing (needed for explanations and fine-tuning)"
+        )
     return card

@@ -12,8 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("INSPECTOR_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -67,8 +67,14 @@ def make_imagefolder(tmp_path: Path):
 TINY_CLASSES = ("crazing", "inclusion", "scratches")
 
 
-def make_model_version(out_dir: Path, classes=TINY_CLASSES, size: int = 48, seed: int = 0,
-                       version: str = "tiny-test", arch: str = "mobilenetv3_small_050") -> Path:
+def make_model_version(
+    out_dir: Path,
+    classes=TINY_CLASSES,
+    size: int = 48,
+    seed: int = 0,
+    version: str = "tiny-test",
+    arch: str = "mobilenetv3_small_050",
+) -> Path:
     """Export a real (untrained, seeded) tiny timm model as a complete model version folder."""
     import torch
 

@@ -94,7 +94,9 @@ class OrtPredictor:
                     str(self.model_dir / ONNX_FILE), opts, providers=providers
                 )
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-            raise ModelError(f"{self.model_dir / ONNX_FILE}: ONNX Runtime cannot load it: {exc}") from None
+            raise ModelError(
+                f"{self.model_dir / ONNX_FILE}: ONNX Runtime cannot load it: {exc}"
+            ) from None
         self.providers: list[str] = list(self._session.get_providers())
         self.device = "CUDA" if CUDA in self.providers else "CPU"
         if self.device == "CUDA":

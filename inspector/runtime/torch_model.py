@@ -39,7 +39,9 @@ def load_torch_model(
     card = read_card(d)
     wfile = d / WEIGHTS_FILE
     if not wfile.is_file():
-        raise ModelError(f"{d}: {WEIGHTS_FILE} is missing (needed for explanations and fine-tuning)")
+        raise ModelError(
+            f"{d}: {WEIGHTS_FILE} is missing (needed for explanations and fine-tuning)"
+        )
     model = build_model(card.architecture, len(card.classes), card.preprocessing.channels)
     try:
         state = load_file(str(wfile), device=device)

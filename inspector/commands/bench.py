@@ -1,0 +1,136 @@
+"""``inspector bench``: inference speed of a model version, every figure measured in one run.
+
+Prints a markdown table: decode+preprocess, ORT batch-1 p50/p95, end-to-end batch-1 p50,
+ORT batch-32 throughput, torch eager batch-1 p50 for the same weights and the ORT speed-up,
+FLOPs per image and achieved GFLOP/s. Ratios are meaningful; absolute times only with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure inference speed of a model version")
+    p.add_argument(
+        "--model", metavar="DIR", help="model version folder (default: the shipped model)"
+    )
+    p.add_argument("--images", nargs="*", type=Path, help="sample images (default: generated)")
+    p.add_argument("--repeats", type=int, default=300, help="batch-1 timing repeats")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads for ORT and torch")
+    p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
+    p.set_defaults(func=run)
+
+
+def _pct(ts: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(ts) * 1000, q))
+
+
+def _timeit(fn, repeats: int, warmup: int = 10) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def _sample_images(spec_size: int, given: list[Path] | None, tmp: Path) -> list[Path]:
+    if given:
+        from inspector.imageio import iter_image_files
+
+        return iter_image_files(given)[:64]
+    import cv2
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(16):  # NEU-like: 200x200 8-bit grayscale BMP
+        p = tmp / f"plate_{i}.bmp"
+        cv2.imwrite(str(p), rng.normal(128, 20, (200, 200)).clip(0, 255).astype(np.uint8))
+        paths.append(p)
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
+    from inspector.imageio import load_image
+    from inspector.registry import default_model_dir
+    from inspector.runtime.ort import OrtPredictor
+
+    model_dir = Path(args.model) if args.model else default_model_dir()
+    threads = args.threads or os.cpu_count() or 1
+    pred = OrtPredictor(model_dir, threads=threads)
+    spec = pred.card.preprocessing
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmpd:
+        paths = _sample_images(spec.size, args.images, Path(tmpd))
+        it = iter(range(10**9))
+
+        def decode():
+            return spec.apply(load_image(paths[next(it) % len(paths)]))
+
+        t_dec = _timeit(decode, args.repeats)
+        x1 = decode()[None]
+        t_ort1 = _timeit(lambda: pred.logits(x1), args.repeats)
+
+        def end_to_end():
+            pred.predict_batch(decode()[None])
+
+        t_e2e = _timeit(end_to_end, args.repeats)
+    x32 = np.repeat(x1, 32, axis=0)
+    t_ort32 = _timeit(
+        lambda: pred.logits(x32, batch_size=32), max(10, args.repeats // 10), warmup=3
+    )
+    ips32 = 32 / float(np.median(t_ort32))
+
+    rows += [
+        ("decode + preprocess, p50", f"{_pct(t_dec, 50):.3f} ms"),
+        ("ORT batch-1, p50 / p95", f"{_pct(t_ort1, 50):.3f} / {_pct(t_ort1, 95):.3f} ms"),
+        ("end-to-end batch-1 (file -> probabilities), p50", f"{_pct(t_e2e, 50):.3f} ms"),
+        ("ORT batch-32 throughput", f"{ips32:,.0f} images/s"),
+    ]
+    if not args.no_torch:
+        import torch
+        from torch.utils.flop_counter import FlopCounterMode
+
+        from inspector.runtime.torch_model import load_torch_model
+
+        torch.set_num_threads(threads)
+        model, _ = load_torch_model(model_dir)
+        xt = torch.from_numpy(x1)
+        with torch.inference_mode():
+            t_torch = _timeit(lambda: model(xt), max(50, args.repeats // 3))
+            with FlopCounterMode(display=False) as fc:
+                model(xt)
+        flops = fc.get_total_flops()
+        ratio = _pct(t_torch, 50) / _pct(t_ort1, 50)
+        rows += [
+            ("torch eager batch-1, p50", f"{_pct(t_torch, 50):.3f} ms"),
+            ("ORT speed-up over torch eager (batch-1 p50)", f"{ratio:.2f}x"),
+            ("FLOPs per image", f"{flops / 1e9:.3f} GFLOP"),
+            (
+                "achieved, ORT batch-1 / batch-32",
+                f"{flops / 1e9 / (_pct(t_ort1, 50) / 1000):.1f} / "
+                f"{flops / 1e9 * ips32:.1f} GFLOP/s",
+            ),
+        ]
+    print(
+        f"model {pred.version} ({pred.card.architecture}, {spec.size}x{spec.size}x{spec.channels}) "
+        f"on {pred.device} ({pred.device_reason})"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, {threads} threads, "
+        f"{platform.python_implementation()} {platform.python_version()}\n"
+    )
+    print("| measure | value |\n|---|---|")
+    for k, v in rows:
+        print(f"| {k} | {v} |")
+    return 0

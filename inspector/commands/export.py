@@ -1,0 +1,48 @@
+"""``inspector export model RUN_OR_CHECKPOINT --out DIR`` (and ``inspector export data``, the store's).
+
+``model`` re-exports a trained run (its best checkpoint + the card written at the end of training)
+to a model version folder: ONNX with a parity check against torch, safetensors, card.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="export a model version, or the workspace's labels")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+    m = kinds.add_parser(
+        "model", help="run folder or model folder -> ONNX + safetensors + card.json"
+    )
+    m.add_argument(
+        "source", type=Path, help="a training run folder (runs/x) or a model version folder"
+    )
+    m.add_argument("--out", type=Path, required=True, help="model version folder to write")
+    m.add_argument("--version", help="new version id (default: keep the source's)")
+    m.set_defaults(func=run_model)
+    try:
+        data = importlib.import_module("inspector.commands.data_export")
+    except ModuleNotFoundError:
+        return
+    d = kinds.add_parser("data", help="labels and history: ImageFolder, CSV or JSON lines")
+    data.add_arguments(d)
+    d.set_defaults(func=data.run)
+
+
+def run_model(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from inspector.registry import read_card
+    from inspector.runtime.export import export_model_version
+    from inspector.runtime.torch_model import load_torch_model
+
+    src = args.source / "model" if (args.source / "model" / "card.json").is_file() else args.source
+    model, card = load_torch_model(src)
+    if args.version:
+        card = replace(card, version=args.version, parent=read_card(src).version)
+    out, diff = export_model_version(model, card, args.out)
+    print(f"exported {card.version} to {out} (ONNX vs torch max |Δp| = {diff:.1e})")
+    return 0

@@ -1,0 +1,73 @@
+"""``inspector predict FILES_OR_FOLDERS... [--json] [--model DIR]``.
+
+Prints per-class probabilities and the labels over threshold for each image. A bad file is
+reported on stderr with its reason and the rest continue; the exit code is 1 when any file failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("predict", help="predict defect probabilities for images or folders")
+    p.add_argument("paths", nargs="+", metavar="FILE_OR_FOLDER")
+    p.add_argument("--json", action="store_true", help="one JSON object per image on stdout")
+    p.add_argument(
+        "--model", metavar="DIR", help="model version folder (default: the shipped model)"
+    )
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--batch-size", type=int, default=32)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from inspector.domain import NO_DEFECT, ImageLoadError
+    from inspector.imageio import iter_image_files
+    from inspector.registry import default_model_dir
+    from inspector.runtime.ort import OrtPredictor
+
+    predictor = OrtPredictor(args.model or default_model_dir(), device=args.device)
+    print(
+        f"model {predictor.version} on {predictor.device} ({predictor.device_reason})",
+        file=sys.stderr,
+    )
+    files = iter_image_files(args.paths)
+    if not files:
+        print("inspector predict: no image files found", file=sys.stderr)
+        return 1
+    failed = 0
+    width = max(len(c) for c in predictor.classes)
+    for result in predictor.predict_paths(files, batch_size=args.batch_size):
+        if isinstance(result, ImageLoadError):
+            failed += 1
+            print(f"inspector predict: {result}", file=sys.stderr)
+            continue
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "path": result.path,
+                        "labels": list(result.labels),
+                        "probabilities": {
+                            c: round(p, 6)
+                            for c, p in zip(result.classes, result.probabilities, strict=True)
+                        },
+                        "thresholds": dict(zip(result.classes, result.thresholds, strict=True)),
+                        "model_version": result.model_version,
+                    }
+                ),
+                flush=True,
+            )
+        else:
+            print(f"{result.path}: {', '.join(result.labels) or NO_DEFECT}")
+            for c, p, t in zip(
+                result.classes, result.probabilities, result.thresholds, strict=True
+            ):
+                mark = "*" if p >= t else " "
+                print(f"  {mark} {c:<{width}} {p:7.4f}  (threshold {t:.3f})")
+    if failed:
+        print(f"inspector predict: {failed} of {len(files)} file(s) failed", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,1 @@
+"""Training: ``inspector train`` or ``python -m inspector.training``. Imports torch lazily."""

@@ -1,0 +1,304 @@
+"""The training loop as a generator of JSON-ready events.
+
+>>> for event in train(TrainConfig(data=Path("../shared/data/neu-cls"), out=Path("runs/a"))):
+...     print(event)                                                     # doctest: +SKIP
+{"event": "started", ...}
+{"event": "epoch", "epoch": 1, "loss": 0.21, "val_macro_ap": 0.97, "eta_s": 540, ...}
+{"event": "done", "model_dir": "runs/a/model", "metrics": {...}}
+
+Multi-label: sigmoid outputs + BCE. AdamW with linear warm-up then cosine decay, early stopping
+on validation macro AP (ties broken by validation BCE, since AP saturates at 1.0 on NEU), fixed
+seeds, atomic checkpoints (safetensors, tmp file + os.replace). Optional offline distillation:
+a teacher model version's probabilities on the (un-augmented) training images are mixed into the
+targets; flips and rotations do not change a plate's labels, so those targets stay valid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from inspector import metrics
+from inspector.domain import DatasetError
+from inspector.imageio import PreprocessSpec, load_image
+from inspector.registry import ModelCard, atomic_write_text
+from inspector.runtime.export import export_model_version
+from inspector.runtime.torch_model import build_model, load_torch_model
+from inspector.training.augment import augment
+from inspector.training.data import Dataset, Sample, read_imagefolder
+from inspector.training.pretrained import load_pretrained
+
+
+@dataclass
+class TrainConfig:
+    data: Path
+    out: Path
+    boxes: Path | None = None
+    arch: str = "mobilenetv3_small_100"
+    size: int = 200
+    epochs: int = 60
+    batch_size: int = 32
+    lr: float = 3e-3
+    weight_decay: float = 0.02
+    warmup_epochs: float = 2.0
+    patience: int = 15
+    seed: int = 0
+    pretrained: str = "auto"
+    teacher: Path | None = None
+    distill_weight: float = 0.5
+    device: str = "auto"
+    threads: int | None = None
+    max_minutes: float | None = None
+    aug_strength: float = 1.0
+    version: str | None = None
+    parent: str | None = None
+
+
+def _seed_all(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _load_split(samples: list[Sample], spec: PreprocessSpec) -> torch.Tensor:
+    """Decode and resize once; uint8 (N, 1, S, S) in memory (1,800 NEU images = 72 MB)."""
+    arr = np.stack([spec.resize(load_image(s.path)) for s in samples])
+    return torch.from_numpy(arr)[:, None]
+
+
+def _normalize(x01: torch.Tensor, spec: PreprocessSpec) -> torch.Tensor:
+    # Same arithmetic as PreprocessSpec.normalize, on a batch, on the device.
+    mean = torch.tensor(spec.mean, device=x01.device).view(1, -1, 1, 1)
+    std = torch.tensor(spec.std, device=x01.device).view(1, -1, 1, 1)
+    return (x01.expand(-1, spec.channels, -1, -1) - mean) / std
+
+
+@torch.no_grad()
+def predict_probs(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    spec: PreprocessSpec,
+    device: torch.device,
+    batch_size: int = 64,
+) -> np.ndarray:
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch_size):
+        x = images[i : i + batch_size].to(device).float() / 255.0
+        out.append(torch.sigmoid(model(_normalize(x, spec)).float()).cpu())
+    return torch.cat(out).numpy()
+
+
+def _save_checkpoint(model: torch.nn.Module, path: Path, meta: dict) -> None:
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp), metadata={k: str(v) for k, v in meta.items()})
+    os.replace(tmp, path)  # a crash mid-write leaves the previous checkpoint intact
+    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
+
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
+    """Train, tune thresholds on val, evaluate on test (when present), export a model version."""
+    t0 = time.monotonic()
+    _seed_all(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = _device(cfg.device)
+    ds = dataset or read_imagefolder(cfg.data, boxes=cfg.boxes)
+    train_s, val_s, test_s = ds.split("train"), ds.split("val"), ds.split("test")
+    if not train_s or not val_s:
+        raise DatasetError(
+            f"{cfg.data}: need both train and val images (got {len(train_s)}/{len(val_s)})"
+        )
+    spec = PreprocessSpec(size=cfg.size, channels=1, mean=(0.5,), std=(0.5,))
+    x_train, x_val = _load_split(train_s, spec), _load_split(val_s, spec)
+    y_train = torch.from_numpy(ds.targets(train_s))
+    y_val = ds.targets(val_s)
+
+    model = build_model(cfg.arch, len(ds.classes), spec.channels)
+    init = load_pretrained(model, cfg.arch, cfg.pretrained, spec.channels)
+    if cfg.teacher is not None:
+        teacher, tcard = load_torch_model(cfg.teacher, device=str(device))
+        if tcard.classes != ds.classes:
+            raise DatasetError(
+                f"teacher classes {tcard.classes} differ from the data's {ds.classes}"
+            )
+        soft = predict_probs(teacher, x_train, tcard.preprocessing, device)
+        y_train = (1 - cfg.distill_weight) * y_train + cfg.distill_weight * torch.from_numpy(soft)
+        del teacher
+    model.to(device)
+    if device.type == "cuda" or cfg.arch.startswith(
+        ("mobilenet", "tf_efficientnet", "efficientnet")
+    ):
+        model = model.to(memory_format=torch.channels_last)  # 1.4-1.6x faster training here
+
+    steps_per_epoch = math.ceil(len(train_s) / cfg.batch_size)
+    total_steps = steps_per_epoch * cfg.epochs
+    warmup = int(cfg.warmup_epochs * steps_per_epoch)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, warmup, total_steps))
+    use_amp = device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    g = torch.Generator().manual_seed(cfg.seed)
+    ckpt_dir = cfg.out / "checkpoints"
+    version = cfg.version or "neu-" + dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+
+    yield {
+        "event": "started",
+        "version": version,
+        "arch": cfg.arch,
+        "size": cfg.size,
+        "device": device.type,
+        "init": init,
+        "train": len(train_s),
+        "val": len(val_s),
+        "test": len(test_s),
+        "epochs": cfg.epochs,
+        "teacher": str(cfg.teacher) if cfg.teacher else None,
+    }
+    best_key, best_epoch, bad_epochs = (-1.0, 0.0), 0, 0
+    epoch_times: list[float] = []
+    for epoch in range(1, cfg.epochs + 1):
+        te = time.monotonic()
+        model.train()
+        perm = torch.randperm(len(train_s), generator=g)
+        total_loss = 0.0
+        for i in range(0, len(perm), cfg.batch_size):
+            idx = perm[i : i + cfg.batch_size]
+            if len(idx) < 2:
+                continue  # BatchNorm cannot train on a batch of one
+            x = augment(x_train[idx].float() / 255.0, g, cfg.aug_strength)
+            x = _normalize(x.to(device), spec).contiguous(memory_format=torch.channels_last)
+            y = y_train[idx].to(device)
+            with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
+                loss = F.binary_cross_entropy_with_logits(model(x).float(), y)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            total_loss += loss.detach().item() * len(idx)
+        p_val = predict_probs(model, x_val, spec, device)
+        val_ap = metrics.macro_ap(y_val, p_val)
+        val_bce = float(metrics.per_image_bce(y_val, p_val).mean())
+        val_top1 = metrics.top1_accuracy(np.array([s.primary for s in val_s]), p_val)
+        epoch_times.append(time.monotonic() - te)
+        key = (round(val_ap, 6), -val_bce)
+        improved = key > best_key
+        if improved:
+            best_key, best_epoch, bad_epochs = key, epoch, 0
+            _save_checkpoint(
+                model, ckpt_dir / "best.safetensors", {"epoch": epoch, "val_macro_ap": val_ap}
+            )
+        else:
+            bad_epochs += 1
+        elapsed = time.monotonic() - t0
+        remaining = cfg.epochs - epoch
+        yield {
+            "event": "epoch",
+            "epoch": epoch,
+            "epochs": cfg.epochs,
+            "loss": round(total_loss / len(train_s), 6),
+            "val_macro_ap": round(val_ap, 6),
+            "val_bce": round(val_bce, 6),
+            "val_top1": round(val_top1, 6),
+            "lr": opt.param_groups[0]["lr"],
+            "best_epoch": best_epoch,
+            "elapsed_s": round(elapsed, 1),
+            "eta_s": round(remaining * float(np.mean(epoch_times[-5:])), 1),
+        }
+        if bad_epochs >= cfg.patience:
+            yield {"event": "early_stop", "epoch": epoch, "best_epoch": best_epoch}
+            break
+        if cfg.max_minutes and elapsed > cfg.max_minutes * 60:
+            yield {"event": "time_limit", "epoch": epoch, "best_epoch": best_epoch}
+            break
+
+    yield from _finish(
+        cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0
+    )
+
+
+def _finish(cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0):
+    from safetensors.torch import load_file
+
+    model = model.to(memory_format=torch.contiguous_format)
+    model.load_state_dict(load_file(str(cfg.out / "checkpoints" / "best.safetensors")))
+    model.eval()
+    val_s = ds.split("val")
+    p_val = predict_probs(model, x_val, spec, device)
+    thresholds = metrics.best_f1_thresholds(y_val, p_val)
+    evals = {
+        "val": metrics.summarize(
+            y_val, p_val, ds.classes, thresholds, np.array([s.primary for s in val_s])
+        )
+    }
+    if test_s:
+        x_test = _load_split(test_s, spec)
+        p_test = predict_probs(model, x_test, spec, device)
+        evals["test"] = metrics.summarize(
+            ds.targets(test_s),
+            p_test,
+            ds.classes,
+            thresholds,
+            np.array([s.primary for s in test_s]),
+        )
+    card = ModelCard(
+        version=version,
+        architecture=cfg.arch,
+        classes=ds.classes,
+        preprocessing=spec,
+        thresholds=tuple(float(t) for t in thresholds),
+        metrics=evals,
+        data_hash=ds.content_hash(ds.split("train") + val_s),
+        parent=cfg.parent,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        training={
+            **{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(replace(cfg)).items()},
+            "init": init,
+            "best_epoch": best_epoch,
+            "wall_time_s": round(time.monotonic() - t0, 1),
+            "torch": torch.__version__,
+        },
+    )
+    parity = np.stack([spec.normalize(a[0]) for a in x_val[:16].numpy()])  # real images
+    model_dir, diff = export_model_version(model.cpu(), card, cfg.out / "model", parity)
+    yield {
+        "event": "done",
+        "model_dir": str(model_dir),
+        "version": version,
+        "best_epoch": best_epoch,
+        "onnx_parity_max_abs_diff": diff,
+        "val": {k: evals["val"].get(k) for k in ("macro_ap", "top1_accuracy", "top1_errors")},
+        "test": {k: evals["test"].get(k) for k in ("macro_ap", "top1_accuracy", "top1_errors")}
+        if test_s
+        else None,
+        "wall_time_s": round(time.monotonic() - t0, 1),
+    }
