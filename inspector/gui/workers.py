@@ -27,6 +27,7 @@ import inspect
 import logging
 import threading
 import traceback
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,6 +120,20 @@ class _Signals(QObject):
     finished = Signal(object)
 
 
+_RUNNERS: weakref.WeakSet[Runner] = weakref.WeakSet()
+
+
+def active_worker_threads() -> int:
+    """Threads busy in any Runner's pool (tests assert this drops to 0 after each test)."""
+    n = 0
+    for r in list(_RUNNERS):
+        try:
+            n += r.pool.activeThreadCount()
+        except RuntimeError:  # the C++ pool is already gone
+            continue
+    return n
+
+
 class Runner(QObject):
     """Submit jobs to a private thread pool; callbacks run on the GUI thread, stale ones dropped."""
 
@@ -136,6 +151,7 @@ class Runner(QObject):
         self._signals.result.connect(self._on_result)
         self._signals.error.connect(self._on_error)
         self._signals.finished.connect(self._on_finished)
+        _RUNNERS.add(self)
 
     # -- API ------------------------------------------------------------------------------------
     def submit(self, channel: str, fn: Callable, *args: Any,

@@ -1,0 +1,140 @@
+"""Drive the inspection window as a user would: drop a folder, read probabilities, label with the
+keyboard, undo, move on, restart on the same workspace and find the label with user and role."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+
+def drop(win, *paths: Path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(ev)
+
+
+def test_label_undo_move_and_persist(qtbot, make_window, make_imagefolder, tiny_model_dir,
+                                     wait_scored, workspace):
+    folder = make_imagefolder(per_class=2)
+    win = make_window(tiny_model_dir)
+    assert win.inspect.stack.currentWidget() is win.inspect.welcome  # first run: welcome page
+    qtbot.waitUntil(lambda: win.inspect.predictor is not None, timeout=20000)
+    assert "tiny-test" in win.model_label.text() and "CPU" in win.model_label.text()
+    assert "ana (inspector)" in win.user_label.text()
+
+    drop(win, folder)
+    wait_scored(win, 6)
+    view = win.inspect
+    qtbot.waitUntil(lambda: view.current_path() is not None)
+    first = view.current_path()
+    assert view.bars.text_values()[0].startswith("crazing: ")
+    assert "threshold 0.50" in view.values_text.text()
+    assert "not labelled yet" in view.label_text.text()
+    qtbot.waitUntil(view.image_view.has_image)
+
+    # model's labels (none / some) ⊕ "crazing" via the digit key
+    model_labels = set(view.current_entry().prediction.labels)
+    qtbot.keyClick(view, Qt.Key.Key_1)
+    expected = tuple(c for c in ("crazing", "inclusion", "scratches")
+                     if c in model_labels ^ {"crazing"})
+    assert view.current_entry().labels == expected
+    assert "(saved)" in win.statusBar().currentMessage()
+
+    qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert view.current_entry().labels is None
+    qtbot.keyClick(view, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert view.current_entry().labels == expected
+
+    # 0 = no defect on the first image, then the view moves on by itself
+    qtbot.keyClick(view, Qt.Key.Key_0)
+    assert view.current_path() != first
+    second = view.current_path()
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert view.current_path() == first
+    assert view.current_entry().labels == ()
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert view.current_path() == second
+    qtbot.keyClick(view, Qt.Key.Key_Return)  # accept the model's labels
+    accepted = win.inspect.model.entry(win.inspect.model.row_of(second))
+    assert accepted.labels == accepted.prediction.labels
+    assert accepted.status.value == "confirmed"
+    win.close()
+
+    # restart on the same workspace: labels, user and role are there
+    win2 = make_window(tiny_model_dir)
+    drop(win2, folder)
+    wait_scored(win2, 6)
+    row = win2.inspect.model.row_of(first)
+    assert win2.inspect.model.entry(row).labels == ()
+    hist = win2.service.history(first)
+    assert [e.kind for e in hist] == ["label", "undo", "redo", "label"]
+    assert {(e.user, e.role) for e in hist} == {("ana", "inspector")}
+    assert hist[0].model_version == "tiny-test" and hist[0].probabilities
+    win2.inspect.select_path(first)
+    assert "no defect" in win2.inspect.label_text.text()
+
+
+def test_bad_file_goes_to_problems_list(qtbot, make_window, tmp_path, tiny_model_dir,
+                                        make_imagefolder, wait_scored):
+    folder = make_imagefolder(classes=("crazing",), per_class=2)
+    (folder / "crazing" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    (folder / "crazing" / "empty.bmp").write_bytes(b"")
+    win = make_window(tiny_model_dir)
+    win.open_paths([str(folder)])
+    wait_scored(win, 4)
+    problems = win.problems.problems()
+    assert len(problems) == 2, problems
+    assert any(p.startswith("empty.bmp — ") and "empty" in p for p in problems)
+    assert win.problems_dock.isVisible()
+    assert sum(e.prediction is not None for e in win.inspect.model.entries()) == 2
+
+
+def test_no_model_still_browse_and_label(qtbot, make_window, make_imagefolder, tmp_path):
+    folder = make_imagefolder(classes=("crazing",), per_class=2)
+    win = make_window(tmp_path / "no-such-model")
+    qtbot.waitUntil(lambda: win.model_label.text() == "no model", timeout=10000)
+    assert "No model" in win.statusBar().currentMessage()
+    win.open_paths([str(folder)])
+    qtbot.waitUntil(lambda: win.inspect.model.rowCount() == 2)
+    qtbot.waitUntil(lambda: win.inspect.current_path() is not None)
+    qtbot.keyClick(win.inspect, Qt.Key.Key_N)  # no defect, saved without a prediction
+    path = win.inspect.model.entry(0).path
+    assert win.service.history(path)[-1].labels == ()
+
+
+def test_filters_and_zoom(qtbot, make_window, make_imagefolder, tiny_model_dir, wait_scored):
+    folder = make_imagefolder(per_class=2)
+    win = make_window(tiny_model_dir)
+    win.open_paths([str(folder)])
+    wait_scored(win, 6)
+    view = win.inspect
+    qtbot.waitUntil(view.image_view.has_image)
+    qtbot.keyClick(view, Qt.Key.Key_0)  # first image: no defect
+    view.filter_status.setCurrentText("unlabelled")
+    assert view.proxy.rowCount() == 5
+    view.filter_status.setCurrentIndex(0)
+    view.filter_label.setCurrentText("no defect")
+    assert view.proxy.rowCount() == 1
+    view.filter_label.setCurrentIndex(0)
+    iv = view.image_view
+    iv.actual_size()
+    assert iv.zoom() == pytest.approx(1.0)
+    iv.zoom_by(2.0)
+    assert iv.zoom() == pytest.approx(2.0)
+    iv.fit()
+    assert iv.zoom() != pytest.approx(2.0)
+
+
+def test_window_modules_import_no_torch_or_onnxruntime():
+    code = ("import sys, inspector.gui.app, inspector.gui.main_window, inspector.gui.jobs;"
+            "bad = [m for m in ('torch', 'onnxruntime', 'shap') if m in sys.modules];"
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

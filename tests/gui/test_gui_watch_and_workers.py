@@ -1,0 +1,118 @@
+"""Watch-folder mode, the worker helper (stale results dropped, errors reported, cancel), settings
+and the exception hook."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+from PySide6.QtCore import QObject
+
+from inspector.domain import ImageLoadError, Progress
+
+
+def _plate(path, seed: int) -> None:
+    import numpy as np
+
+    img = np.random.default_rng(seed).normal(128, 15, (64, 64)).clip(0, 255).astype("uint8")
+    cv2.imwrite(str(path), img)
+
+
+def test_watch_folder_picks_up_new_files_newest_first(qtbot, make_window, tmp_path,
+                                                     tiny_model_dir, wait_scored):
+    cam = tmp_path / "camera"
+    cam.mkdir()
+    win = make_window(tiny_model_dir)
+    qtbot.waitUntil(lambda: win.inspect.predictor is not None, timeout=20000)
+    win.watch(str(cam))
+    assert "watching" in win.windowTitle()
+    _plate(cam / "plate_001.png", 1)
+    wait_scored(win, 1, timeout=10000)
+    time.sleep(0.05)
+    _plate(cam / "plate_002.png", 2)
+    (cam / "notes.txt").write_text("not an image")
+    wait_scored(win, 2, timeout=10000)
+    names = [e.name for e in win.inspect.model.entries()]
+    assert names == ["plate_002.png", "plate_001.png"]
+    assert win.inspect.current_path().endswith("plate_002.png")  # following the line
+    # an alarm banner appears when a defect class is over threshold
+    if any(e.alarm for e in win.inspect.model.entries()):
+        assert win.inspect.alarm.isVisible()
+    win.stop_watching()
+    assert not win.inspect.watcher.active
+
+
+def test_runner_drops_stale_results_and_reports_errors(qtbot):
+    from inspector.gui.workers import Runner
+
+    parent = QObject()
+    runner = Runner(parent)
+    got, errors, progress = [], [], []
+
+    def slow(cancel, value, delay):
+        for i in range(int(delay / 0.01)):
+            cancel.check()
+            time.sleep(0.01)
+            yield Progress(i, 10)
+        return value
+
+    def work(cancel, value, delay):
+        yield from slow(cancel, value, delay)
+        yield value
+
+    runner.submit("image", work, "old", 0.3, wants_cancel=True, on_yield=got.append)
+    runner.submit("image", work, "new", 0.05, wants_cancel=True, on_yield=got.append,
+                  on_progress=progress.append)
+    qtbot.waitUntil(lambda: not runner.is_running("image"), timeout=5000)
+    assert got == ["new"] and progress
+
+    def bad(path):
+        raise ImageLoadError(path, "the file is empty (0 bytes)")
+
+    runner.submit("x", bad, "a.png", on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=5000)
+    assert isinstance(errors[0], ImageLoadError)
+    assert runner.shutdown()
+
+
+def test_identity_remembered_in_private_config(_private_settings):
+    from inspector.gui.settings import Settings
+
+    s = Settings.load()
+    assert not s.has_identity
+    s.user, s.role = "bo", "supervisor"
+    s.save()
+    assert (_private_settings / "settings.json").is_file()
+    again = Settings.load()
+    assert (again.user, again.role) == ("bo", "supervisor") and again.has_identity
+
+
+def test_excepthook_expected_problem_goes_to_status_bar(qtbot, make_window, tmp_path):
+    import sys
+
+    from inspector.gui.app import install_excepthook, setup_logging
+
+    win = make_window(tmp_path / "no-model")
+    log_file = setup_logging(tmp_path / "ws")
+    old = sys.excepthook
+    try:
+        install_excepthook(log_file)
+        win.activateWindow()
+        qtbot.waitUntil(lambda: win.isActiveWindow(), timeout=2000)
+        sys.excepthook(ImageLoadError, ImageLoadError("x.png", "permission denied"), None)
+        assert "permission denied" in win.statusBar().currentMessage()
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError as exc:
+            sys.excepthook(RuntimeError, exc, exc.__traceback__)  # dialog suppressed in tests
+        for h in __import__("logging").getLogger().handlers:
+            h.flush()
+        assert "boom" in log_file.read_text()
+    finally:
+        sys.excepthook = old
+        import logging
+
+        for h in list(logging.getLogger().handlers):
+            if h.get_name() == "inspector-gui":
+                logging.getLogger().removeHandler(h)
+                h.close()
