@@ -40,6 +40,9 @@ class ImageFilter:
     model_version: str | None = None
 
 
+# Drive from current_labels (small rows; its status index yields image ids in order) and
+# CROSS JOIN so the planner keeps that order instead of scanning the wider images table.
+_FROM = "FROM current_labels c CROSS JOIN images i ON i.id = c.image_id"
 _ROW_SELECT = (
     "SELECT i.id, i.path, i.missing, c.labels, c.status, p.probabilities, p.pred_mask,"
     " p.max_prob, p.loss"
@@ -101,25 +104,27 @@ def _where(
 def _rows(
     rows: list[tuple], idx: ClassIndex, mclasses: list[str], mclass_ids: list[int | None]
 ) -> list[ImageRow]:
+    # A page has a handful of distinct label vectors and masks: decode each once.
+    label_names: dict[str | None, tuple[str, ...] | None] = {}
+    pred_names: dict[int, tuple[str, ...] | None] = {}
+    statuses = {s.value: s for s in LabelStatus}
     out = []
     for iid, path, missing, labels, status, probs, pred_mask, max_prob, loss in rows:
         pdict = predicted = None
         if probs is not None:
             pdict = dict(zip(mclasses, json.loads(probs), strict=True))
-            predicted = idx.names_of(
-                [c for c in mclass_ids if c is not None and pred_mask >> c & 1]
-            )
+            predicted = pred_names.get(pred_mask)
+            if predicted is None:
+                predicted = pred_names[pred_mask] = idx.names_of(
+                    [c for c in mclass_ids if c is not None and pred_mask >> c & 1]
+                )
+        if labels in label_names:
+            names = label_names[labels]
+        else:
+            names = label_names[labels] = idx.names_of(loads_ids(labels))
         out.append(
             ImageRow(
-                iid,
-                path,
-                bool(missing),
-                idx.names_of(loads_ids(labels)),
-                LabelStatus(status),
-                predicted,
-                pdict,
-                max_prob,
-                loss,
+                iid, path, bool(missing), names, statuses[status], predicted, pdict, max_prob, loss
             )
         )
     return out
@@ -140,14 +145,14 @@ def page(
     idx = ClassIndex(conn)
     where, args, needs_pred, mid, mclasses = _where(conn, f, idx)
     if after_id is not None:
-        where.append("i.id > ?")
+        where.append("c.image_id > ?")
         args.append(after_id)
     join = "JOIN" if needs_pred else "LEFT JOIN"
     sql = (
-        f"{_ROW_SELECT} FROM images i JOIN current_labels c ON c.image_id = i.id"
-        f" {join} predictions p ON p.image_id = i.id AND p.model_id = ?"
+        f"{_ROW_SELECT} {_FROM} {join} predictions p"
+        " ON p.image_id = c.image_id AND p.model_id = ?"
         f" {'WHERE ' + ' AND '.join(where) if where else ''}"
-        " ORDER BY i.id LIMIT ? OFFSET ?"
+        " ORDER BY c.image_id LIMIT ? OFFSET ?"
     )
     rows = conn.execute(sql, [mid if mid is not None else -1, *args, limit, offset]).fetchall()
     return _rows(rows, idx, mclasses, _model_ids(idx, mclasses))
@@ -158,8 +163,8 @@ def count(conn: sqlite3.Connection, f: ImageFilter) -> int:
     where, args, needs_pred, mid, _ = _where(conn, f, idx)
     join = "JOIN" if needs_pred else "LEFT JOIN"
     sql = (
-        f"SELECT count(*) FROM images i JOIN current_labels c ON c.image_id = i.id"
-        f" {join} predictions p ON p.image_id = i.id AND p.model_id = ?"
+        f"SELECT count(*) {_FROM} {join} predictions p"
+        " ON p.image_id = c.image_id AND p.model_id = ?"
         f" {'WHERE ' + ' AND '.join(where) if where else ''}"
     )
     return int(conn.execute(sql, [mid if mid is not None else -1, *args]).fetchone()[0])
