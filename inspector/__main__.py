@@ -19,7 +19,7 @@ from inspector import __version__
 from inspector.domain import InspectorError
 
 #: Subcommand modules under inspector.commands, in --help order.
-COMMANDS: tuple[str, ...] = ("train", "predict", "export", "bench", "imports", "db")
+COMMANDS: tuple[str, ...] = ("train", "predict", "export", "bench", "imports", "db", "explain")
 
 
 def build_parser() -> argparse.ArgumentParser:

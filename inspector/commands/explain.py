@@ -1,0 +1,163 @@
+"""``inspector explain``: SHAP (expected-gradients) heatmaps without the GUI, and the checks report.
+
+    inspector explain IMAGE [--class C ...] [--model DIR] --out PNG [--gradcam]
+    inspector explain --report [--split test] [--data DIR] [--boxes DIR] [--limit N]
+    inspector explain --make-background --data DIR [--model DIR]   # store background.npz in DIR
+
+Results are cached in ``<workspace>/explanations`` (``--no-cache`` to skip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="per-class SHAP heatmaps of an image, or the checks report")
+    p.add_argument("image", nargs="?", metavar="IMAGE", help="image to explain")
+    p.add_argument("--class", dest="classes", action="append", metavar="C",
+                   help="class to show (repeatable; default: all classes)")
+    p.add_argument("--model", metavar="DIR", help="model version folder (default: the shipped model)")
+    p.add_argument("--out", metavar="PNG", help="where to write the overlay image")
+    p.add_argument("--opacity", type=float, default=0.6, help="heatmap opacity 0..1 (default 0.6)")
+    p.add_argument("--clip", type=float, default=99.0, metavar="PCT",
+                   help="colour scale = this percentile of |attribution| (default 99)")
+    p.add_argument("--gradcam", action="store_true", help="add a Grad-CAM panel for comparison")
+    p.add_argument("--nsamples", type=int, default=None, help="expected-gradients samples")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--cache", metavar="DIR", help="cache folder (default: WORKSPACE/explanations)")
+    p.add_argument("--report", action="store_true", help="run the checks over a split and print a table")
+    p.add_argument("--split", default="test", help="split of SPLITS.csv for --report (default test)")
+    p.add_argument("--data", metavar="DIR",
+                   help="labelled data (class folders + SPLITS.csv); default: the model's training data")
+    p.add_argument("--boxes", metavar="DIR", help="NEU-DET VOC XML folder for the box check")
+    p.add_argument("--limit", type=int, default=None, help="--report: first N images only")
+    p.add_argument("--make-background", action="store_true",
+                   help="draw the background set from --data and store it in the model folder")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.set_defaults(func=run)
+
+
+def _cache_dir(args: argparse.Namespace) -> Path:
+    if args.cache:
+        return Path(args.cache)
+    ws = getattr(args, "workspace", None) or os.environ.get("INSPECTOR_WORKSPACE")
+    if not ws:
+        import platformdirs
+
+        ws = platformdirs.user_data_dir("plate-inspector", appauthor=False)
+    return Path(ws).expanduser() / "explanations"
+
+
+def run(args: argparse.Namespace) -> int:
+    from inspector.domain import DatasetError
+    from inspector.explain import Explainer, ExplainSettings
+    from inspector.registry import default_model_dir
+
+    model_dir = Path(args.model) if args.model else default_model_dir()
+    settings = ExplainSettings(nsamples=args.nsamples) if args.nsamples else ExplainSettings()
+    if args.make_background:
+        return _make_background(model_dir, args.data)
+    explainer = Explainer(
+        model_dir, settings=settings, cache=None if args.no_cache else _cache_dir(args),
+        data_dir=args.data, device=args.device, threads=args.threads,
+    )
+    if args.report:
+        return _report(explainer, args)
+    if not args.image:
+        raise DatasetError("give an IMAGE to explain, or --report")
+    if not args.out:
+        raise DatasetError("--out PNG is required: where to write the heatmap")
+    return _image(explainer, args)
+
+
+def _make_background(model_dir: Path, data: str | None) -> int:
+    from inspector.domain import DatasetError
+    from inspector.explain.background import BACKGROUND_FILE, build_background, save_background
+    from inspector.registry import read_card
+
+    if not data:
+        raise DatasetError("--make-background needs --data DIR (the model's training data)")
+    bg = build_background(read_card(model_dir), data)
+    path = save_background(bg, model_dir / BACKGROUND_FILE)
+    print(f"wrote {path}: {bg.source}")
+    return 0
+
+
+def _image(explainer, args: argparse.Namespace) -> int:
+    from inspector.explain import edge_attention, edge_flag, read_image, render_overlay, save_png
+    from inspector.explain.render import hstack_panels
+
+    job = explainer.explain(args.image, use_cache=not args.no_cache)
+    expl = job.run()
+    gray, _ = read_image(args.image)
+    classes = args.classes or list(explainer.classes)
+    for c in classes:  # validate before drawing
+        if c not in explainer.classes:
+            from inspector.domain import ModelError
+
+            raise ModelError(f"unknown class {c!r}; this model knows {explainer.classes}")
+    origin = "cache" if expl.from_cache else f"{explainer.device}"
+    print(f"model {expl.model_version}; {expl.seconds * 1000:.0f} ms ({origin}); "
+          f"background: {expl.background_source}", file=sys.stderr)
+    panels = []
+    width = max(len(c) for c in classes)
+    for c in classes:
+        k = expl.index(c)
+        amap = expl.maps[k]
+        flag = "  EDGES: model looks at the edges" if edge_flag(amap) else ""
+        print(f"{c:<{width}}  p={expl.probabilities[k]:.3f}  logit {expl.logits[k]:+.2f} = base "
+              f"{expl.base_values[k]:+.2f} + attributions {amap.sum():+.2f}  "
+              f"edge share {edge_attention(amap):.2f}{flag}")
+        title = f"{c} p={expl.probabilities[k]:.2f}"
+        panels.append(render_overlay(gray, amap, opacity=args.opacity,
+                                     clip_percentile=args.clip, title=title))
+        if args.gradcam:
+            panels.append(render_overlay(gray, _gradcam_map(explainer, gray, c),
+                                         opacity=args.opacity, clip_percentile=args.clip,
+                                         title=f"{c} Grad-CAM"))
+    path = save_png(args.out, hstack_panels(panels))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def _gradcam_map(explainer, gray, cls: str):
+    import cv2
+
+    from inspector.explain.gradcam import gradcam
+
+    x = explainer.card.preprocessing.apply(gray)
+    cam = gradcam(explainer._torch_model(), x, explainer.classes.index(cls), explainer.device)
+    return cv2.resize(cam, (gray.shape[1], gray.shape[0]))
+
+
+def _report(explainer, args: argparse.Namespace) -> int:
+    from inspector.domain import DatasetError
+    from inspector.explain.background import training_data_dir
+    from inspector.explain.report import explain_report, format_report
+
+    data = Path(args.data) if args.data else training_data_dir(explainer.card, explainer.model_dir)
+    if data is None:
+        raise DatasetError("--report needs --data DIR (class folders + SPLITS.csv)")
+    boxes = Path(args.boxes) if args.boxes else data.parent / "neu-det-annotations"
+    if not boxes.is_dir():
+        print(f"no boxes at {boxes}: the box columns stay empty (give --boxes DIR)", file=sys.stderr)
+        boxes = None
+    gen = explain_report(explainer, data, boxes, split=args.split, limit=args.limit)
+    last = -1
+    while True:
+        try:
+            p = next(gen)
+        except StopIteration as stop:
+            rep = stop.value
+            break
+        pct = int(100 * p.fraction) // 10 * 10
+        if pct != last:
+            print(f"  {p.done}/{p.total}", file=sys.stderr)
+            last = pct
+    print(format_report(rep))
+    return 0
