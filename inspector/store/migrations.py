@@ -189,6 +189,22 @@ def _m3(conn: sqlite3.Connection) -> None:
     )
 
 
+#: Probability-band filters on one class can use an index for the first this-many model classes.
+PROB_INDEXED_CLASSES = 12
+
+
+@migration("indexes for per-class probability bands")
+def _m4(conn: sqlite3.Connection) -> None:
+    # An expression index per class position: a band filter on a class becomes an index range
+    # instead of a json_extract() over every prediction. The expression must match the one
+    # queries.py writes, character for character.
+    for k in range(PROB_INDEXED_CLASSES):
+        conn.execute(
+            f"CREATE INDEX predictions_prob_{k} ON predictions"
+            f"(model_id, json_extract(probabilities, '$[{k}]'))"
+        )
+
+
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

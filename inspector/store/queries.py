@@ -19,6 +19,7 @@ from inspector.store import predictions
 from inspector.store.classes import ClassIndex
 from inspector.store.errors import StoreError
 from inspector.store.events import loads_ids
+from inspector.store.migrations import PROB_INDEXED_CLASSES
 from inspector.store.records import ImageRow
 
 
@@ -148,6 +149,17 @@ def page(
         where.append("c.image_id > ?")
         args.append(after_id)
     join = "JOIN" if needs_pred else "LEFT JOIN"
+    banded = f.prob_min is not None or f.prob_max is not None
+    if banded and f.prob_class in mclasses and mclasses.index(f.prob_class) < PROB_INDEXED_CLASSES:
+        # Drive from the class's probability index; the matches are then sorted by id.
+        sql = (
+            f"{_ROW_SELECT} FROM predictions p CROSS JOIN current_labels c"
+            " ON c.image_id = p.image_id CROSS JOIN images i ON i.id = p.image_id"
+            f" WHERE p.model_id = ? AND {' AND '.join(where)}"
+            " ORDER BY p.image_id LIMIT ? OFFSET ?"
+        )
+        rows = conn.execute(sql, [mid, *args, limit, offset]).fetchall()
+        return _rows(rows, idx, mclasses, _model_ids(idx, mclasses))
     sql = (
         f"{_ROW_SELECT} {_FROM} {join} predictions p"
         " ON p.image_id = c.image_id AND p.model_id = ?"

@@ -123,7 +123,9 @@ def test_csv_unknown_class_can_be_added_on_request(store, tmp_path):
 
 def test_csv_missing_column(store, tmp_path):
     p = write_csv(tmp_path, "file,label\na.bmp,crazing\n")
-    with pytest.raises(ImportFormatError, match="missing column.*path, labels.*found: file, label"):
+    with pytest.raises(
+        ImportFormatError, match=r"missing column.*path, labels.*found: file, label"
+    ):
         import_paths(store, [p], user="ana")
     assert_nothing_written(store)
 
