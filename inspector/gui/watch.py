@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from inspector.gui.qtcompat import emit
 from inspector.gui.workers import Cancel, Runner
 from inspector.imageio import is_image_file
 
@@ -77,7 +78,7 @@ class FolderWatcher(QObject):
         self.stop()
         folder = os.path.abspath(folder)
         if not Path(folder).is_dir():
-            self.problem.emit(f"cannot watch {folder}: not a folder")
+            emit(self.problem, f"cannot watch {folder}: not a folder")
             return
         self.folder = folder
         if not existing:
@@ -106,7 +107,7 @@ class FolderWatcher(QObject):
         self._runner.submit("watch", scan_folder, folder, frozenset(self._known),
                             dict(self._sizes), wants_cancel=True,
                             on_result=lambda r, f=folder: self._on_scan(f, r),
-                            on_error=lambda e: self.problem.emit(f"watch folder: {e}"))
+                            on_error=lambda e: emit(self.problem, f"watch folder: {e}"))
 
     def _on_scan(self, folder: str, result: tuple[list[str], dict[str, int]]) -> None:
         if folder != self.folder:
@@ -117,4 +118,4 @@ class FolderWatcher(QObject):
         if growing:
             self._settle.start()  # look again soon instead of waiting for the poll
         if ready:
-            self.new_files.emit(ready)
+            emit(self.new_files, ready)

@@ -35,6 +35,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from inspector.domain import Progress
+from inspector.gui.qtcompat import emit
 
 log = logging.getLogger(__name__)
 
@@ -94,21 +95,21 @@ class _Task(QRunnable):
                         if job.cancel.is_set:
                             break
                         if isinstance(item, Progress):
-                            sig.progress.emit(key, item)
+                            emit(sig.progress, key, item)
                         else:
-                            sig.yielded.emit(key, item)
+                            emit(sig.yielded, key, item)
                 finally:
                     out.close()
                 out = None
             if not job.cancel.is_set:
-                sig.result.emit(key, out)
+                emit(sig.result, key, out)
         except Cancelled:
             pass
         except Exception as exc:  # the error path of every job: reported, never swallowed
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
-            sig.error.emit(key, exc)
+            emit(sig.error, key, exc)
         finally:
-            sig.finished.emit(key)
+            emit(sig.finished, key)
 
 
 class _Signals(QObject):
@@ -175,7 +176,7 @@ class Runner(QObject):
         self._jobs[(channel, rid)] = job
         self.pool.start(_Task(self, job, fn, args, kwargs, wants_cancel))
         if was_idle:
-            self.busy_changed.emit(True)
+            emit(self.busy_changed, True)
         return job.cancel
 
     def cancel(self, channel: str) -> None:
@@ -232,4 +233,4 @@ class Runner(QObject):
         if job and job.on_finished and not job.cancel.is_set:
             job.on_finished()
         if not self._jobs:
-            self.busy_changed.emit(False)
+            emit(self.busy_changed, False)

@@ -28,6 +28,7 @@ from inspector.domain import NO_DEFECT, InspectorError, LabelStatus, Progress
 from inspector.gui import jobs
 from inspector.gui.explanations import Explanation, ExplanationsUnavailable, explain_job
 from inspector.gui.labels import Decision, LabelService
+from inspector.gui.qtcompat import emit
 from inspector.gui.views.welcome import WelcomePage
 from inspector.gui.watch import FolderWatcher
 from inspector.gui.widgets.explain_panel import ExplainPanel
@@ -193,10 +194,10 @@ class InspectView(QWidget):
     # -- loading -------------------------------------------------------------------------------
     def open_paths(self, paths: list[str]) -> None:
         """Files and/or folders (recursively): listed in a worker, added in chunks, scored."""
-        self.status_message.emit(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
+        emit(self.status_message, f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
         self.runner.submit("list", jobs.list_images, list(paths), wants_cancel=True,
                            latest_only=False, on_yield=self.add_paths,
-                           on_error=lambda e: self.status_message.emit(str(e)))
+                           on_error=lambda e: emit(self.status_message, str(e)))
 
     def add_paths(self, paths: list[str], newest_first: bool = False) -> None:
         added = self.model.add(paths, newest_first=newest_first)
@@ -227,17 +228,17 @@ class InspectView(QWidget):
         self.runner.submit("score", jobs.score_paths, self.predictor, batch, self.service,
                            wants_cancel=True, latest_only=False, on_yield=self._on_scored,
                            on_progress=self._on_score_progress, on_finished=self._next_score_job,
-                           on_error=lambda e: self.status_message.emit(f"scoring stopped: {e}"))
+                           on_error=lambda e: emit(self.status_message, f"scoring stopped: {e}"))
 
     def _on_score_progress(self, p: Progress) -> None:
         left = len(self._pending_score) + p.total - p.done
-        self.status_message.emit(f"Scoring… {left} images left" if left else "Scoring done")
+        emit(self.status_message, f"Scoring… {left} images left" if left else "Scoring done")
 
     def _on_scored(self, batch: jobs.ScoreBatch) -> None:
         for err in batch.errors:
             if err.path:
                 self.model.update(err.path, error=err.reason)
-            self.problem.emit(err.path, err.reason)
+            emit(self.problem, err.path, err.reason)
         for path, st in batch.states.items():
             self.model.update(path, labels=st.labels, status=st.status)
         cur = self.current_path()
@@ -302,7 +303,7 @@ class InspectView(QWidget):
                            on_error=lambda e, p=path: self._on_image_error(p, e))
         if self.explain.show_box.isChecked():
             self.request_explanation()
-        self.current_changed.emit(path)
+        emit(self.current_changed, path)
 
     def _on_image(self, loaded: jobs.LoadedImage) -> None:
         if loaded.path != self.current_path():
@@ -317,7 +318,7 @@ class InspectView(QWidget):
             raise exc
         reason = getattr(exc, "reason", str(exc))
         self.model.update(path, error=reason)
-        self.problem.emit(path, reason)
+        emit(self.problem, path, reason)
         self.image_view.set_image(None)
         self.caption.setText(f"{path}: {reason}")
 
@@ -345,12 +346,12 @@ class InspectView(QWidget):
         if e is None:
             return
         if self.service is None:
-            self.status_message.emit("Labels cannot be saved: no workspace database is open")
+            emit(self.status_message, "Labels cannot be saved: no workspace database is open")
             return
         try:
             d = self.service.decide(e.path, labels, seen=e.prediction)
         except InspectorError as exc:
-            self.status_message.emit(f"Label not saved: {exc}")
+            emit(self.status_message, f"Label not saved: {exc}")
             return
         self._undo.append(e.path)
         self._redo.clear()
@@ -364,8 +365,8 @@ class InspectView(QWidget):
             self._show_entry_info()
         shown = NO_DEFECT if d.labels == () else ("unlabelled" if d.labels is None
                                                    else ", ".join(d.labels))
-        self.status_message.emit(f"{d.kind}: {Path(d.path).name} → {shown} (saved)")
-        self.decision_made.emit(d)
+        emit(self.status_message, f"{d.kind}: {Path(d.path).name} → {shown} (saved)")
+        emit(self.decision_made, d)
 
     def _base_labels(self, e) -> set[str]:
         if e.labels is not None:
@@ -385,7 +386,7 @@ class InspectView(QWidget):
         if e is None:
             return
         if e.prediction is None:
-            self.status_message.emit("No prediction to accept yet for this image")
+            emit(self.status_message, "No prediction to accept yet for this image")
             return
         self._decide(list(e.prediction.labels), advance=True)
 
@@ -400,13 +401,13 @@ class InspectView(QWidget):
 
     def _undo_redo(self, src: list[str], dst: list[str], kind: str) -> None:
         if not src or self.service is None:
-            self.status_message.emit(f"Nothing to {kind}")
+            emit(self.status_message, f"Nothing to {kind}")
             return
         path = src.pop()
         try:
             d = self.service.undo(path) if kind == "undo" else self.service.redo(path)
         except InspectorError as exc:
-            self.status_message.emit(f"Cannot {kind}: {exc}")
+            emit(self.status_message, f"Cannot {kind}: {exc}")
             return
         dst.append(path)
         self.select_path(path)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.gui.qtcompat import emit
 from inspector.gui.widgets.image_view import ColorBar
 
 
@@ -53,7 +54,7 @@ class ExplainPanel(QGroupBox):
         grid.addWidget(self.colorbar, 0, 2, 6, 1)
         self.show_box.toggled.connect(self._toggled)
         self.class_combo.currentIndexChanged.connect(self._class_changed)
-        self.opacity.valueChanged.connect(lambda v: self.opacity_changed.emit(v / 100))
+        self.opacity.valueChanged.connect(lambda v: emit(self.opacity_changed, v / 100))
 
     def set_classes(self, classes: tuple[str, ...], preferred: str | None = None) -> None:
         self.class_combo.blockSignals(True)
@@ -81,10 +82,10 @@ class ExplainPanel(QGroupBox):
 
     def _toggled(self, on: bool) -> None:
         if on:
-            self.requested.emit()
+            emit(self.requested)
         else:
-            self.hidden.emit()
+            emit(self.hidden)
 
     def _class_changed(self, _i: int) -> None:
         if self.show_box.isChecked():
-            self.requested.emit()
+            emit(self.requested)

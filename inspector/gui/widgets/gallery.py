@@ -30,6 +30,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from inspector.domain import ImageLoadError, LabelStatus, Prediction
+from inspector.gui.qtcompat import emit
 from inspector.gui.workers import Cancel, Runner
 
 log = logging.getLogger(__name__)
@@ -158,7 +159,7 @@ class ThumbnailCache(QObject):
             self._cache[path] = QPixmap.fromImage(img)
             while len(self._cache) > self._capacity:
                 self._cache.popitem(last=False)
-        self.ready.emit(path)
+        emit(self.ready, path)
 
     def _on_drained(self) -> None:
         self._draining = False
@@ -255,14 +256,14 @@ class GalleryModel(QAbstractListModel):
         for k, v in changes.items():
             setattr(e, k, v)
         idx = self.index(row)
-        self.dataChanged.emit(idx, idx)
+        emit(self.dataChanged, idx, idx)
         return e
 
     def _thumb_ready(self, path: str) -> None:
         row = self._row_of.get(path)
         if row is not None:
             idx = self.index(row)
-            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+            emit(self.dataChanged, idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
 class GalleryFilter(QSortFilterProxyModel):

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.gui.qtcompat import emit
+
 #: Stops of the overlay colour map (shared by the worker that colours heatmaps and the colour bar).
 COLORMAP_STOPS: tuple[tuple[float, tuple[int, int, int]], ...] = (
     (0.0, (49, 54, 149)),
@@ -142,12 +144,12 @@ class ImageView(QGraphicsView):
         self._fit = True
         if self.has_image():
             self.fitInView(self._image, Qt.AspectRatioMode.KeepAspectRatio)
-        self.zoom_changed.emit(self.zoom())
+        emit(self.zoom_changed, self.zoom())
 
     def actual_size(self) -> None:
         self._fit = False
         self.resetTransform()
-        self.zoom_changed.emit(self.zoom())
+        emit(self.zoom_changed, self.zoom())
 
     def zoom_by(self, factor: float) -> None:
         new = self.zoom() * factor
@@ -155,7 +157,7 @@ class ImageView(QGraphicsView):
             return
         self._fit = False
         self.scale(factor, factor)
-        self.zoom_changed.emit(self.zoom())
+        emit(self.zoom_changed, self.zoom())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120

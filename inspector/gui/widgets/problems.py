@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
+from inspector.gui.qtcompat import emit
+
 
 class ProblemsList(QListWidget):
     """One line per problem: ``name — reason``; the full path in the tooltip."""
@@ -27,7 +29,7 @@ class ProblemsList(QListWidget):
         item.setToolTip(path)
         item.setData(Qt.ItemDataRole.UserRole, path)
         self.insertItem(0, item)
-        self.count_changed.emit(self.count())
+        emit(self.count_changed, self.count())
 
     def problems(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]
@@ -35,4 +37,4 @@ class ProblemsList(QListWidget):
     def clear_problems(self) -> None:
         self.clear()
         self._paths.clear()
-        self.count_changed.emit(0)
+        emit(self.count_changed, 0)
