@@ -20,13 +20,26 @@ def smooth_maps(maps: np.ndarray, sigma: float) -> np.ndarray:
     )
 
 
+def _column_weights(n_out: int, n_in: int) -> np.ndarray:
+    """Per-input-pixel factors that make a bilinear resize preserve sums exactly.
+
+    Bilinear resizing gives border pixels less total weight than inner ones, so a map's total
+    drifts by a few per cent. cv2.resize is linear (out = R m Rᵀ), so pre-scaling input row/column
+    j by (n_out/n_in) / Σ_i R[i, j] equalises the weights without building R m Rᵀ ourselves.
+    """
+    r = cv2.resize(np.eye(n_in, dtype=np.float32), (n_in, n_out), interpolation=cv2.INTER_LINEAR)
+    return (n_out / n_in) / r.sum(axis=0)
+
+
 def resize_maps(maps: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(K, h, w) -> (K, H, W), scaled by the area ratio so every map keeps its sum."""
+    """(K, h, w) -> (K, H, W) bilinear, scaled so every map keeps its sum (attribution density)."""
     h, w = maps.shape[1:]
-    if (h, w) == tuple(shape):
+    H, W = shape
+    if (h, w) == (H, W):
         return maps.astype(np.float32, copy=False)
-    scale = (h * w) / float(shape[0] * shape[1])
-    return np.stack(
-        [cv2.resize(m.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-         * scale for m in maps]
-    )
+    weight = np.outer(_column_weights(H, h), _column_weights(W, w)).astype(np.float32)
+    weight *= (h * w) / float(H * W)
+    return np.stack([
+        cv2.resize(m.astype(np.float32) * weight, (W, H), interpolation=cv2.INTER_LINEAR)
+        for m in maps
+    ])
