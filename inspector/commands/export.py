@@ -23,10 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--out", type=Path, required=True, help="model version folder to write")
     m.add_argument("--version", help="new version id (default: keep the source's)")
     m.set_defaults(func=run_model)
-    try:
-        data = importlib.import_module("inspector.commands.data_export")
-    except ModuleNotFoundError:
-        return
+    data = importlib.import_module("inspector.commands.data_export")
     d = kinds.add_parser("data", help="labels and history: ImageFolder, CSV or JSON lines")
     data.add_arguments(d)
     d.set_defaults(func=data.run)
