@@ -79,12 +79,14 @@ class ExplanationCache:
             ).fetchone()
         if row is None:
             return None
+        meta = json.loads(row[1])
         try:
             maps = np.load(self.root / row[0], allow_pickle=False).astype(np.float32)
         except (OSError, ValueError):  # file deleted or damaged: forget the row, recompute
             self._delete(image_sha256, model_key, settings_digest)
             return None
-        return CacheEntry(maps, json.loads(row[1]))
+        scales = np.asarray(meta.pop("_scales"), np.float32)
+        return CacheEntry(maps * scales[:, None, None], meta)
 
     def put(
         self,
@@ -96,8 +98,15 @@ class ExplanationCache:
         model_version: str = "",
     ) -> Path:
         name = f"{image_sha256[:2]}/{image_sha256}-{_safe(model_key)}-{settings_digest}.npy"
+        # float16 has ~3 significant digits but a fixed exponent range: logit attributions per
+        # pixel can be 1e-6, where float16 is subnormal and coarse. Storing each map divided by its
+        # max |value| keeps every map's relative precision at 2**-11 whatever its scale.
+        maps = np.asarray(model_maps, np.float32)
+        scales = np.abs(maps).max(axis=(1, 2))
+        scales[scales == 0] = 1.0
         buf = io.BytesIO()
-        np.save(buf, np.asarray(model_maps, np.float16), allow_pickle=False)
+        np.save(buf, (maps / scales[:, None, None]).astype(np.float16), allow_pickle=False)
+        meta = {**meta, "_scales": scales.tolist()}
         atomic_write_bytes(self.root / name, buf.getvalue())
         with self._db() as db:
             db.execute(
