@@ -152,13 +152,19 @@ def page(
     banded = f.prob_min is not None or f.prob_max is not None
     if banded and f.prob_class in mclasses and mclasses.index(f.prob_class) < PROB_INDEXED_CLASSES:
         # Drive from the class's probability index; the matches are then sorted by id.
-        sql = (
-            f"{_ROW_SELECT} FROM predictions p CROSS JOIN current_labels c"
-            " ON c.image_id = p.image_id CROSS JOIN images i ON i.id = p.image_id"
-            f" WHERE p.model_id = ? AND {' AND '.join(where)}"
-            " ORDER BY p.image_id LIMIT ? OFFSET ?"
+        # Sort only the matching ids (narrow rows), then fetch the page's full rows.
+        joins = (
+            "FROM predictions p CROSS JOIN current_labels c ON c.image_id = p.image_id"
+            " CROSS JOIN images i ON i.id = p.image_id"
         )
-        rows = conn.execute(sql, [mid, *args, limit, offset]).fetchall()
+        # A band-only filter is answered from the index alone, without touching other tables.
+        inner = joins if any(w.startswith(("c.", "i.")) for w in where) else "FROM predictions p"
+        sql = (
+            f"{_ROW_SELECT} {joins} WHERE p.model_id = ? AND p.image_id IN"
+            f" (SELECT p.image_id {inner} WHERE p.model_id = ? AND {' AND '.join(where)}"
+            " ORDER BY p.image_id LIMIT ? OFFSET ?) ORDER BY p.image_id"
+        )
+        rows = conn.execute(sql, [mid, mid, *args, limit, offset]).fetchall()
         return _rows(rows, idx, mclasses, _model_ids(idx, mclasses))
     sql = (
         f"{_ROW_SELECT} {_FROM} {join} predictions p"
