@@ -86,6 +86,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="inspector-bench-ws-"))
     os.environ["INSPECTOR_CONFIG_DIR"] = str(tmp / "config")
     os.environ["INSPECTOR_NO_ERROR_DIALOG"] = "1"
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="  log: %(message)s")
 
     # -- start-up: exactly what `inspector` does before app.exec() ---------------------------------
     from PySide6.QtCore import QElapsedTimer, QTimer
@@ -96,12 +99,17 @@ def main() -> int:
 
     settings = Settings(user="bench", role="inspector")
     settings.save()
+    t_imports = time.perf_counter() - T0
     qapp = gui_app.create_app()
+    t_app = time.perf_counter() - T0
     model_dir = args.model
     win = gui_app.build_window(tmp / "ws", Settings.load(), model_dir)
+    t_built = time.perf_counter() - T0
     win.show()
     QTest.qWaitForWindowExposed(win, 5000)
     t_window = time.perf_counter() - T0
+    phases = (f"imports {t_imports:.2f}, QApplication {t_app - t_imports:.2f}, "
+              f"window+store {t_built - t_app:.2f}, show {t_window - t_built:.2f} s")
     torch_at_start = "torch" in sys.modules
     ort_at_start = "onnxruntime" in sys.modules
 
@@ -181,7 +189,8 @@ def main() -> int:
          f"{n_scored:,} scored in the session"),
     ]
     print(f"\nGUI benchmark: {args.images:,} images, model {model_dir}")
-    print(f"(workers stopped cleanly: {ok})\n")
+    print(f"(workers stopped cleanly: {ok}; start-up phases: {phases})")
+    print(f"(machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n")
     print(f"| {'measure':<22} | {'value':>9} | {'target':>7} | {'pass':<4} | note")
     print(f"|{'-' * 24}|{'-' * 11}|{'-' * 9}|{'-' * 6}|------")
     failed = torch_at_start

@@ -11,8 +11,7 @@ import importlib
 import inspect
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import numpy as np
+from typing import Any
 
 from inspector.domain import InspectorError, Progress
 from inspector.gui.workers import Cancel
@@ -26,7 +25,7 @@ class ExplanationsUnavailable(InspectorError):
 class Explanation:
     path: str
     cls: str
-    heatmap: np.ndarray  # 2-D, positive = evidence for the class
+    heatmap: Any  # 2-D ndarray, positive = evidence for the class
     edge_attention: bool = False
     cached: bool = False
 
@@ -85,7 +84,9 @@ def explain_job(cancel: Cancel, model_dir: str, path: str, cls: str, workspace: 
     yield Explanation(path, cls, heat, edge, bool(getattr(result, "cached", False)))
 
 
-def _heatmap_of(result, cls: str) -> np.ndarray:
+def _heatmap_of(result, cls: str):
+    import numpy as np
+
     for name in ("heatmaps", "maps"):
         maps = getattr(result, name, None) if not isinstance(result, dict) else result.get(name)
         if isinstance(maps, dict) and cls in maps:

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtGui import QImage
 
 from inspector.domain import ImageLoadError, Prediction, Progress
@@ -30,7 +29,9 @@ def load_predictor(cancel: Cancel, model_dir: str, service: LabelService | None)
     """Create the ONNX Runtime session (seconds, CUDA probing): never on the GUI thread."""
     from inspector.runtime.ort import OrtPredictor
 
-    pred = OrtPredictor(model_dir, threads=2)
+    # One intra-op thread: ORT's pool spin-waits, and on a 2-core line PC the GUI thread needs the
+    # other core. Throughput is the scoring queue's business, latency the GUI's.
+    pred = OrtPredictor(model_dir, threads=1)
     if service is not None:
         try:
             service.register_model(pred.version, pred.classes, pred.thresholds, str(model_dir))
@@ -140,8 +141,10 @@ def load_full_image(cancel: Cancel, path: str) -> LoadedImage:
     return LoadedImage(path, gray_to_qimage(gray), w, h, find_voc_boxes(path))
 
 
-def colorize(heat: np.ndarray) -> QImage:
+def colorize(heat) -> QImage:
     """A 2-D attribution map -> RGBA QImage in the overlay colour map (alpha grows with |value|)."""
+    import numpy as np
+
     h = np.nan_to_num(np.asarray(heat, np.float32))
     top = float(np.abs(h).max()) or 1.0
     v = np.clip(h / top, 0, 1)  # positive evidence for the class

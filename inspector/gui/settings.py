@@ -18,13 +18,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from inspector.domain import Role
-from inspector.registry import atomic_write_text
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "INSPECTOR_CONFIG_DIR"
 APP_NAME = "plate-inspector"
 SCHEMA = 1
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    # Not inspector.registry.atomic_write_text: importing registry pulls in OpenCV (0.4 s at start).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def config_dir() -> Path:
@@ -70,7 +77,7 @@ class Settings:
 
     def save(self) -> None:
         try:
-            atomic_write_text(self.path(), json.dumps(asdict(self), indent=2) + "\n")
+            _atomic_write_text(self.path(), json.dumps(asdict(self), indent=2) + "\n")
         except OSError as exc:  # a read-only home must not stop inspection
             log.warning("cannot save settings to %s: %s", self.path(), exc)
 

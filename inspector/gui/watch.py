@@ -15,12 +15,13 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from inspector.gui.qtcompat import emit
 from inspector.gui.workers import Cancel, Runner
-from inspector.imageio import is_image_file
 
 
 def scan_folder(cancel: Cancel, folder: str, known: frozenset[str], sizes: dict[str, int]
                 ) -> tuple[list[str], dict[str, int]]:
     """(new stable files oldest first, sizes of files still growing) — runs in a worker."""
+    from inspector.imageio import is_image_file
+
     ready: list[tuple[float, str]] = []
     growing: dict[str, int] = {}
     try:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 import traceback
 import weakref
 from collections.abc import Callable
@@ -121,6 +122,19 @@ class _Signals(QObject):
     finished = Signal(object)
 
 
+#: A GUI-thread callback slower than this is logged: it is a stall the user feels.
+SLOW_CALLBACK_MS = 40.0
+
+
+def _timed(key: tuple[str, int], fn: Callable[[Any], None], arg: Any) -> None:
+    t = time.perf_counter()
+    fn(arg)
+    ms = (time.perf_counter() - t) * 1000
+    if ms > SLOW_CALLBACK_MS:
+        log.warning("slow GUI callback for job %r: %.0f ms in %s", key[0], ms,
+                    getattr(fn, "__qualname__", fn))
+
+
 _RUNNERS: weakref.WeakSet[Runner] = weakref.WeakSet()
 
 
@@ -204,17 +218,17 @@ class Runner(QObject):
     def _on_progress(self, key: tuple[str, int], p: Progress) -> None:
         job = self._live(key)
         if job and job.on_progress:
-            job.on_progress(p)
+            _timed(key, job.on_progress, p)
 
     def _on_yielded(self, key: tuple[str, int], item: Any) -> None:
         job = self._live(key)
         if job and job.on_yield:
-            job.on_yield(item)
+            _timed(key, job.on_yield, item)
 
     def _on_result(self, key: tuple[str, int], value: Any) -> None:
         job = self._live(key)
         if job and job.on_result:
-            job.on_result(value)
+            _timed(key, job.on_result, value)
 
     def _on_error(self, key: tuple[str, int], exc: BaseException) -> None:
         job = self._jobs.get(key)

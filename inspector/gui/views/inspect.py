@@ -235,20 +235,22 @@ class InspectView(QWidget):
         emit(self.status_message, f"Scoring… {left} images left" if left else "Scoring done")
 
     def _on_scored(self, batch: jobs.ScoreBatch) -> None:
+        changes: dict[str, dict] = {}
         for err in batch.errors:
             if err.path:
-                self.model.update(err.path, error=err.reason)
+                changes.setdefault(err.path, {})["error"] = err.reason
             emit(self.problem, err.path, err.reason)
         for path, st in batch.states.items():
-            self.model.update(path, labels=st.labels, status=st.status)
-        cur = self.current_path()
-        alarm = None
+            changes.setdefault(path, {}).update(labels=st.labels, status=st.status)
         for pred in batch.predictions:
-            e = self.model.update(pred.path, prediction=pred)
-            if e is not None and e.alarm and self.watcher.active:
-                alarm = e
-        if alarm is not None:
-            self._show_alarm(alarm.name, alarm.caption())
+            changes.setdefault(pred.path, {})["prediction"] = pred
+        self.model.update_many(changes)
+        cur = self.current_path()
+        if self.watcher.active:
+            alarms = [p for p in batch.predictions if p.labels]
+            if alarms:
+                e = self.model.entry(self.model.row_of(alarms[-1].path))
+                self._show_alarm(e.name, e.caption())
         if cur and (cur in batch.states or any(p.path == cur for p in batch.predictions)
                     or any(e.path == cur for e in batch.errors)):
             self._show_entry_info()

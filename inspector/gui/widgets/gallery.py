@@ -14,7 +14,6 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
@@ -93,7 +92,10 @@ def make_thumbnail(path: str, size: int = THUMB) -> QImage:
     return gray_to_qimage(gray)
 
 
-def gray_to_qimage(gray: np.ndarray) -> QImage:
+def gray_to_qimage(gray) -> QImage:
+    """2-D uint8 ndarray -> an owning Grayscale8 QImage."""
+    import numpy as np
+
     gray = np.ascontiguousarray(gray, dtype=np.uint8)
     h, w = gray.shape
     # .copy(): the QImage must own its pixels once the numpy buffer goes away.
@@ -258,6 +260,20 @@ class GalleryModel(QAbstractListModel):
         idx = self.index(row)
         emit(self.dataChanged, idx, idx)
         return e
+
+    def update_many(self, changes: dict[str, dict]) -> None:
+        """Apply {path: {field: value}} and emit one dataChanged over the rows touched."""
+        rows = []
+        for path, ch in changes.items():
+            row = self._row_of.get(path)
+            if row is None:
+                continue
+            e = self._rows[row]
+            for k, v in ch.items():
+                setattr(e, k, v)
+            rows.append(row)
+        if rows:
+            emit(self.dataChanged, self.index(min(rows)), self.index(max(rows)))
 
     def _thumb_ready(self, path: str) -> None:
         row = self._row_of.get(path)
