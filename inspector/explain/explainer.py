@@ -203,9 +203,10 @@ class Explainer:
         return [self.classes.index(c) for c in classes]
 
     def cached(self, image: ImageInput) -> Explanation | None:
-        """The cached all-class explanation of ``image`` for this model and settings, or None."""
-        if self.cache is None:
-            return None
+        """The cached all-class explanation of ``image`` for this model and settings, or None.
+
+        A bad image raises :class:`~inspector.domain.ImageLoadError`, cache or not.
+        """
         t0 = time.perf_counter()
         gray, sha = read_image(image)
         return self._lookup(gray, sha, t0)

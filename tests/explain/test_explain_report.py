@@ -1,0 +1,51 @@
+"""``inspector explain --report`` over a small labelled split with VOC boxes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from inspector.__main__ import main
+from tests.conftest import TINY_CLASSES, synthetic_plate
+
+_PREFIX = {"crazing": "Cr", "inclusion": "In", "scratches": "Sc"}
+
+
+def _dataset(root: Path) -> tuple[Path, Path]:
+    data, boxes = root / "cls", root / "det"
+    boxes.mkdir(parents=True)
+    rows = ["path,split"]
+    for ci, c in enumerate(TINY_CLASSES):
+        (data / c).mkdir(parents=True)
+        for n in (1, 2):
+            cv2.imwrite(str(data / c / f"{_PREFIX[c]}_{n}.bmp"), synthetic_plate(ci, 64, seed=n))
+            rows.append(f"{c}/{_PREFIX[c]}_{n}.bmp,test")
+            (boxes / f"{c}_{n}.xml").write_text(
+                "<annotation><size><width>64</width><height>64</height></size>"
+                f"<object><name>{c}</name><bndbox><xmin>10</xmin><ymin>10</ymin>"
+                "<xmax>40</xmax><ymax>40</ymax></bndbox></object></annotation>"
+            )
+    (data / "SPLITS.csv").write_text("\n".join(rows) + "\n")
+    return data, boxes
+
+
+def test_report_prints_a_row_per_class_and_overall(model_with_background, tmp_path, capsys):
+    data, boxes = _dataset(tmp_path)
+    rc = main(["explain", "--report", "--model", str(model_with_background), "--data", str(data),
+               "--boxes", str(boxes), "--split", "test", "--no-cache"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert "SHAP box×" in out and "GradCAM box×" in out
+    for c in (*TINY_CLASSES, "all"):
+        row = next(ln for ln in lines if ln.startswith(c))
+        assert row.split()[1] == ("6" if c == "all" else "2")  # images per row
+        assert "nan" not in row  # every image had a box of its class
+
+
+def test_report_on_a_missing_split_is_a_one_line_error(model_with_background, tmp_path, capsys):
+    data, _ = _dataset(tmp_path)
+    rc = main(["explain", "--report", "--model", str(model_with_background), "--data", str(data),
+               "--split", "val", "--no-cache"])
+    assert rc == 2 and "no rows with split 'val'" in capsys.readouterr().err
