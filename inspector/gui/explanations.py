@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import importlib
-import inspect
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from inspector.domain import InspectorError, Progress
@@ -38,63 +39,40 @@ def _module():
             from None
 
 
+_EXPLAINERS: dict[tuple[str, str], Any] = {}
+_LOCK = threading.Lock()
+
+
+def _explainer(model_dir: str, workspace: str):
+    """One Explainer per (model, workspace): it holds the torch model once loaded."""
+    mod = _module()
+    key = (str(model_dir), str(workspace))
+    with _LOCK:
+        if key not in _EXPLAINERS:
+            cache = mod.ExplanationCache(Path(workspace) / "explanations")
+            _EXPLAINERS[key] = mod.Explainer(model_dir, cache=cache, threads=1)
+        return _EXPLAINERS[key]
+
+
 def explain_job(cancel: Cancel, model_dir: str, path: str, cls: str, workspace: str
                 ) -> Iterator[Progress | Explanation]:
-    """Compute (or fetch from the cache) the heatmap of ``cls`` for ``path``.
+    """Compute (or fetch from the workspace cache) the heatmap of ``cls`` for ``path``.
 
-    Adapts to ``inspector.explain`` as it lands: it looks for a generator function
-    ``explain_image(model_dir, path, classes=[cls], cache_dir=..., cancel=...)`` yielding
-    Progress and a final result carrying a heatmap per class.
+    All classes are explained at once (that is what the cache keeps), so switching the class
+    afterwards is instant. Torch is imported here, in the worker, the first time only.
     """
     mod = _module()
-    fn = getattr(mod, "explain_image", None)
-    if fn is None:
-        raise ExplanationsUnavailable("explanations unavailable (inspector.explain has no "
-                                      "explain_image yet)")
-    params = inspect.signature(fn).parameters
-    kwargs = {}
-    if "cache_dir" in params:
-        kwargs["cache_dir"] = f"{workspace}/cache/shap"
-    if "cancel" in params:
-        kwargs["cancel"] = lambda: cancel.is_set
-    if "classes" in params:
-        kwargs["classes"] = [cls]
     try:
-        out = fn(model_dir, path, **kwargs)
-        result = None
-        if inspect.isgenerator(out):
-            for item in out:
-                cancel.check()
-                if isinstance(item, Progress):
-                    yield item
-                else:
-                    result = item
-        else:
-            result = out
+        explainer = _explainer(model_dir, workspace)
+        job = explainer.explain(path, cancel=lambda: cancel.is_set)
+        for p in job:
+            cancel.check()
+            yield p
     except ImportError as exc:
         raise ExplanationsUnavailable(f"explanations unavailable ({exc.name or exc} missing)") \
             from None
-    if result is None:
-        raise ExplanationsUnavailable("explanations unavailable (no result)")
-    heat = _heatmap_of(result, cls)
-    edge = bool(getattr(result, "edge_attention", False) or
-                (isinstance(result, dict) and result.get("edge_attention")))
-    if isinstance(getattr(result, "edge_attention", None), dict):
-        edge = bool(result.edge_attention.get(cls))
-    yield Explanation(path, cls, heat, edge, bool(getattr(result, "cached", False)))
-
-
-def _heatmap_of(result, cls: str):
-    import numpy as np
-
-    for name in ("heatmaps", "maps"):
-        maps = getattr(result, name, None) if not isinstance(result, dict) else result.get(name)
-        if isinstance(maps, dict) and cls in maps:
-            return np.asarray(maps[cls], np.float32)
-    heat = getattr(result, "heatmap", None)
-    if heat is not None:
-        return np.asarray(heat, np.float32)
-    if isinstance(result, np.ndarray):
-        return result.astype(np.float32)
-    raise ExplanationsUnavailable(
-        "explanations unavailable (unexpected result from inspector.explain)")
+    result = job.result
+    if result is None:  # cancelled
+        return
+    heat = result.map(cls)
+    yield Explanation(path, cls, heat, bool(mod.edge_flag(heat)), bool(result.from_cache))

@@ -27,6 +27,9 @@ YIELD_EVERY = 0.1
 
 def load_predictor(cancel: Cancel, model_dir: str, service: LabelService | None):
     """Create the ONNX Runtime session (seconds, CUDA probing): never on the GUI thread."""
+    # Load the native libraries now, right after the window appears, in one go: dlopen holds the
+    # GIL, so doing it lazily in the middle of a session would be a visible stall.
+    import inspector.imageio  # noqa: F401 - numpy, OpenCV, Pillow
     from inspector.runtime.ort import OrtPredictor
 
     # One intra-op thread: ORT's pool spin-waits, and on a 2-core line PC the GUI thread needs the

@@ -226,8 +226,9 @@ class MainWindow(QMainWindow):
 
     def _problems_changed(self, n: int) -> None:
         self.problems_dock.setWindowTitle(f"Problems ({n})")
-        if n:
+        if n and not self.problems_dock.isVisible():
             self.problems_dock.setVisible(True)
+            self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():

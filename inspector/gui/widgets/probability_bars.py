@@ -113,5 +113,6 @@ class ProbabilityBars(QWidget):
         p.setFont(font)
         s = self.summary()
         p.setPen(ALARM if s not in (NO_DEFECT, "no prediction") else text)
-        p.drawText(QRectF(0, y, w, 20), Qt.AlignmentFlag.AlignLeft, f"Model: {s}")
+        p.drawText(QRectF(0, y, w, 20), Qt.AlignmentFlag.AlignLeft,
+                   p.fontMetrics().elidedText(f"Model: {s}", Qt.TextElideMode.ElideRight, w))
         p.end()

@@ -1,0 +1,124 @@
+"""Start the real window under Xvfb and save screenshots of the main view to docs/screenshots/.
+
+    .venv/bin/python scripts/screenshots.py        # needs: apt-get install xvfb libxcb-icccm4 libxcb-keysyms1
+
+Uses real NEU plates from ../shared/data/neu-cls when present (synthetic ones otherwise), the
+default model when present (a tiny untrained one otherwise), a throw-away workspace and settings.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "docs" / "screenshots"
+
+
+def parent() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="inspector-shots-"))
+    env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
+    xvfb = None
+    if not os.environ.get("DISPLAY"):
+        xvfb = subprocess.Popen(["Xvfb", ":99", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        env["DISPLAY"] = ":99"
+    env["QT_QPA_PLATFORM"] = "xcb"
+    try:
+        return subprocess.run([sys.executable, __file__, "--child", str(tmp)], env=env).returncode
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def plates(tmp: Path) -> Path:
+    neu = REPO.parent / "shared" / "data" / "neu-cls"
+    out = tmp / "plates"
+    out.mkdir()
+    if neu.is_dir():
+        for cls in sorted(p for p in neu.iterdir() if p.is_dir()):
+            for f in sorted(cls.iterdir())[:4]:
+                shutil.copy(f, out / f.name)
+    else:
+        sys.path.insert(0, str(REPO / "tests"))
+        import cv2
+        from conftest import synthetic_plate
+
+        for i in range(18):
+            cv2.imwrite(str(out / f"plate_{i:02d}.png"), synthetic_plate(i, 200, seed=i))
+    (out / "truncated.bmp").write_bytes(b"BM\x00\x00")
+    return out
+
+
+def model(tmp: Path) -> str:
+    from inspector.registry import default_model_dir
+
+    if (default_model_dir() / "model.onnx").is_file():
+        return str(default_model_dir())
+    out = tmp / "tiny-model"
+    code = (f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r});"
+            "from conftest import make_model_version; from pathlib import Path;"
+            f"make_model_version(Path({str(out)!r}), classes=('crazing','inclusion','patches',"
+            "'pitted_surface','rolled-in_scale','scratches'), size=200, version='tiny-untrained')")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return str(out)
+
+
+def child(tmp: Path) -> int:
+    folder = plates(tmp)
+    model_dir = model(tmp)
+    from PySide6.QtCore import QTimer
+
+    from inspector.gui import app as gui_app
+    from inspector.gui.settings import Settings
+
+    Settings(user="Ana Silva", role="inspector").save()
+    qapp = gui_app.create_app()
+    win = gui_app.build_window(tmp / "ws", Settings.load(), model_dir)
+    win.resize(1440, 860)
+    win.show()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    def wait(cond, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not cond() and time.monotonic() < end:
+            qapp.processEvents()
+            time.sleep(0.02)
+
+    wait(lambda: win.isVisible(), 5)
+    win.inspect.welcome.grab().save(str(OUT / "welcome.png"))
+    wait(lambda: win.inspect.predictor is not None or win.model_label.text() == "no model", 60)
+    win.open_paths([str(folder)])
+    view = win.inspect
+    wait(lambda: view.model.rowCount() > 0 and all(
+        e.prediction is not None or e.error for e in view.model.entries()), 60)
+    view.select_row(min(6, view.proxy.rowCount() - 1))
+    wait(view.image_view.has_image, 10)
+    view.toggle_class(5)  # a label decision, so the status shows in the gallery and panel
+    view.explain.show_box.setChecked(True)
+    wait(lambda: view.image_view.overlay_visible() or "unavailable" in
+         view.explain.message.text() or "failed" in view.explain.message.text(), 120)
+    wait(lambda: len(view.thumbs) >= min(12, view.model.rowCount()), 10)
+    for _ in range(20):
+        qapp.processEvents()
+        time.sleep(0.02)
+    win.grab().save(str(OUT / "main.png"))
+    print(f"saved {OUT / 'main.png'} ({view.explain.message.text()!r})")
+    QTimer.singleShot(0, win.close)
+    qapp.processEvents()
+    win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        sys.exit(child(Path(sys.argv[2])))
+    sys.exit(parent())
