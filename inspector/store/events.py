@@ -174,9 +174,15 @@ def _stacks(conn: sqlite3.Connection, image_id: int) -> tuple[list[_Ev], list[_E
     return done, undone
 
 
-def _resolved(ev_ids: list[int] | None, classes: ClassIndex) -> list[int] | None:
+def resolved(ev_ids: list[int] | None, classes: ClassIndex) -> list[int] | None:
+    """Class ids as they read today, in class order."""
     # A decision made before a merge names the merged class; today it means the target class.
     return None if ev_ids is None else classes.sort_ids(classes.resolve_id(c) for c in ev_ids)
+
+
+def resolved_seen(seen: Seen, classes: ClassIndex) -> Seen:
+    """``seen`` with the model's suggested class ids resolved through merges."""
+    return Seen(seen.model_version, seen.probabilities, resolved(seen.model_label_ids, classes))
 
 
 def undo_target(
@@ -192,12 +198,7 @@ def undo_target(
     if not done:
         return undone.id, None, Seen()
     prev = done[-1]
-    seen = Seen(
-        prev.seen.model_version,
-        prev.seen.probabilities,
-        _resolved(prev.seen.model_label_ids, classes),
-    )
-    return undone.id, _resolved(prev.ids, classes), seen
+    return undone.id, resolved(prev.ids, classes), resolved_seen(prev.seen, classes)
 
 
 def redo_target(
@@ -205,11 +206,9 @@ def redo_target(
     image_id: int,
     classes: ClassIndex,
 ) -> tuple[int, list[int] | None, Seen]:
+    """(event redone, vector restored, what was seen for it) for a redo of ``image_id``."""
     _, undone = _stacks(conn, image_id)
     if not undone:
         raise NothingToUndoError(f"image {image_id} has nothing to redo")
     ev = undone[-1]
-    seen = Seen(
-        ev.seen.model_version, ev.seen.probabilities, _resolved(ev.seen.model_label_ids, classes)
-    )
-    return ev.id, _resolved(ev.ids, classes), seen
+    return ev.id, resolved(ev.ids, classes), resolved_seen(ev.seen, classes)

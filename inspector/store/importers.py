@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.domain import NO_DEFECT, Progress, Role
-from inspector.store import events, predictions
+from inspector.store import events, images, predictions
 from inspector.store.classes import ClassIndex
 from inspector.store.errors import ImportFormatError
-from inspector.store.store import LabelStore, norm_path
+from inspector.store.images import norm_path
+from inspector.store.mixins.classes import insert_class
+from inspector.store.store import LabelStore
 
 FORMATS = ("imagefolder", "csv", "voc")
 #: Folder names / CSV cells meaning "inspected, no defect" (an empty label vector).
@@ -292,7 +294,7 @@ def _gather(
 
 
 def _check_classes(store: LabelStore, items: list[ImportItem], add_classes: bool) -> list[str]:
-    known = set(ClassIndex(store._conn).by_name)
+    known = {c.name for c in store.class_infos()}  # merged names count: they resolve
     wanted: dict[str, None] = {}
     for it in items:
         for name in it.labels or ():
@@ -377,7 +379,7 @@ def _write(
 ) -> None:
     with store.bulk_write() as conn:
         for name in new_classes:
-            store._insert_class(conn, name)
+            insert_class(conn, name)
         report.classes_added = list(new_classes)
         idx = ClassIndex(conn)
         active = predictions.active_model_id(conn)
@@ -398,7 +400,7 @@ def _write(
             elif it.width is None:
                 report.unreadable.append(it.path)
             if row is None:
-                iid = store._insert_image(
+                iid = images.insert_image(
                     conn, it.path, it.sha256, it.size, it.width, it.height, it.source, it.missing
                 )
                 report.new_images += 1
