@@ -6,6 +6,16 @@
 ...     store.top_losses(limit=50)
 
 Importing this package is cheap (sqlite3 only); importers pull in Pillow when they run.
+
+Why raw :mod:`sqlite3` and not sqlite-utils (which the plan named; it is not a dependency, as
+nothing uses it): the durability guarantees rest on the store controlling every transaction
+itself, and with plain sqlite3 that control is explicit in the code. Every write is an
+explicit ``BEGIN IMMEDIATE`` ... ``COMMIT`` (the writer takes the lock up front; event, current
+label and prediction scores land together or not at all); each per-thread connection sets
+``synchronous=FULL``, WAL and a busy timeout itself (see :mod:`inspector.store.connection`); and
+connections run in autocommit mode so no library ever commits behind our back half-way through a
+transaction. Migrations are likewise our own named, transactional steps
+(:mod:`inspector.store.migrations`).
 """
 
 from inspector.store.errors import (
