@@ -1,7 +1,13 @@
 """The workspace's class list, cached per store and re-read when another process changed it.
 
 Labels are stored as class *ids*, so renaming a class never rewrites history; a merged class keeps
-its id and points at the class it was merged into.
+its id and points at the class it was merged into. Model versions, though, name their outputs by
+the class names they were trained with, so :meth:`ClassIndex.model_ids` also looks a name up
+among the names classes had before a rename (``class_aliases``):
+
+>>> idx = ClassIndex(conn)                     # after rename_class("crazing", "cracks")
+>>> idx.model_ids(["crazing", "rust"])         # doctest: +SKIP
+[1, None]
 """
 
 from __future__ import annotations
@@ -24,6 +30,12 @@ class ClassIndex:
             r[0]: (r[1], r[2], r[3]) for r in rows
         }
         self.by_name: dict[str, int] = {r[1]: r[0] for r in rows}
+        #: Old name -> class id, for names no class has any more (a current name wins).
+        self.aliases: dict[str, int] = {
+            name: cid
+            for name, cid in conn.execute("SELECT name, class_id FROM class_aliases")
+            if name not in self.by_name
+        }
 
     def infos(self) -> list[ClassInfo]:
         return [
@@ -60,3 +72,15 @@ class ClassIndex:
         if ids is None:
             return None
         return tuple(self.by_id[c][0] for c in self.sort_ids(ids))
+
+    def model_ids(self, model_classes: Iterable[str]) -> list[int | None]:
+        """The store class id each model output means today (``None``: a class we lack).
+
+        Matched by the current name, else by a name the class had before a rename; merges are
+        followed either way.
+        """
+        out: list[int | None] = []
+        for name in model_classes:
+            cid = self.by_name.get(name, self.aliases.get(name))
+            out.append(None if cid is None else self.resolve_id(cid))
+        return out

@@ -205,6 +205,23 @@ def _m4(conn: sqlite3.Connection) -> None:
         )
 
 
+@migration("class aliases: the names a class had before a rename")
+def _m5(conn: sqlite3.Connection) -> None:
+    # Labels name classes by id, but a model names its outputs by the class names it was
+    # trained with; after a rename, its old name must still find the class. Renames made before
+    # this step left no trace and cannot be recovered.
+    _script(
+        conn,
+        """
+    CREATE TABLE class_aliases (
+        name TEXT PRIMARY KEY,
+        class_id INTEGER NOT NULL REFERENCES classes(id),
+        renamed_at TEXT NOT NULL
+    )
+    """,
+    )
+
+
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -61,13 +61,7 @@ def model_id(conn: sqlite3.Connection, name: str) -> int:
 
 def model_class_ids(conn: sqlite3.Connection, classes: ClassIndex) -> dict[int, list[int | None]]:
     """Per model id: the store class id of each model output (None for a class we lack)."""
-    out: dict[int, list[int | None]] = {}
-    for mid, mv in models(conn).items():
-        out[mid] = [
-            classes.resolve_id(classes.by_name[c]) if c in classes.by_name else None
-            for c in mv.classes
-        ]
-    return out
+    return {mid: classes.model_ids(mv.classes) for mid, mv in models(conn).items()}
 
 
 def bands(conn: sqlite3.Connection) -> tuple[float, float]:
@@ -162,9 +156,7 @@ def upsert(
         raise StoreError(f"prediction for {pred.path} lacks classes {missing} of model {mv.name!r}")
     probs = [float(by_name[c][0]) for c in mv.classes]
     thr = [float(by_name[c][1]) for c in mv.classes]
-    store_ids = [
-        classes.resolve_id(classes.by_name[c]) if c in classes.by_name else None for c in mv.classes
-    ]
+    store_ids = classes.model_ids(mv.classes)
     pred_mask = mask_of(
         [cid for cid, p, t in zip(store_ids, probs, thr, strict=True) if cid is not None and p >= t]
     )

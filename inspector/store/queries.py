@@ -131,10 +131,6 @@ def _rows(
     return out
 
 
-def _model_ids(idx: ClassIndex, mclasses: list[str]) -> list[int | None]:
-    return [idx.resolve_id(idx.by_name[c]) if c in idx.by_name else None for c in mclasses]
-
-
 def page(
     conn: sqlite3.Connection,
     f: ImageFilter,
@@ -165,7 +161,7 @@ def page(
             " ORDER BY p.image_id LIMIT ? OFFSET ?) ORDER BY p.image_id"
         )
         rows = conn.execute(sql, [mid, mid, *args, limit, offset]).fetchall()
-        return _rows(rows, idx, mclasses, _model_ids(idx, mclasses))
+        return _rows(rows, idx, mclasses, idx.model_ids(mclasses))
     sql = (
         f"{_ROW_SELECT} {_FROM} {join} predictions p"
         " ON p.image_id = c.image_id AND p.model_id = ?"
@@ -173,7 +169,7 @@ def page(
         " ORDER BY c.image_id LIMIT ? OFFSET ?"
     )
     rows = conn.execute(sql, [mid if mid is not None else -1, *args, limit, offset]).fetchall()
-    return _rows(rows, idx, mclasses, _model_ids(idx, mclasses))
+    return _rows(rows, idx, mclasses, idx.model_ids(mclasses))
 
 
 def count(conn: sqlite3.Connection, f: ImageFilter) -> int:
@@ -208,7 +204,7 @@ def _queue(
         f" WHERE p.model_id = ? AND {cond} ORDER BY {order} LIMIT ? OFFSET ?"
     )
     rows = conn.execute(sql, (mid, limit, offset)).fetchall()
-    return _rows(rows, idx, mclasses, _model_ids(idx, mclasses))
+    return _rows(rows, idx, mclasses, idx.model_ids(mclasses))
 
 
 def top_losses(

@@ -132,3 +132,30 @@ def test_training_snapshot_lists_labelled_images(scored):
         for p, labels in scored.training_snapshot(include_missing=True)
     )
     assert snap == {"a.bmp": ("crazing",), "d.bmp": ("scratches",), "e.bmp": ()}
+
+
+def test_a_renamed_class_still_matches_the_models_old_name(scored):
+    # m1 was trained with "crazing"; the workspace renames it. Labels are stored by class id,
+    # the model's outputs by name: loss, predicted classes and status must still line up.
+    before = {r.path.rsplit("/", 1)[-1]: r.loss for r in scored.top_losses()}
+    scored.rename_class("crazing", "cracks")
+    scored.set_labels("a.bmp", ["cracks"], user="ana")  # same label, recomputed after the rename
+    after = {r.path.rsplit("/", 1)[-1]: r.loss for r in scored.top_losses()}
+    assert after["a.bmp"] == pytest.approx(before["a.bmp"])
+    # Predictions stored after the rename map the old output name onto the renamed class.
+    scored.add_predictions([pred("b.bmp", (0.9, 0.05, 0.05, 0.05, 0.05, 0.05))])
+    assert names(scored.page(ImageFilter(predicted="cracks"))) == ["a.bmp", "b.bmp"]
+    # What the person saw ("crazing" suggested) agrees with the label: confirmed, not corrected.
+    shown = pred("b.bmp", (0.9, 0.05, 0.05, 0.05, 0.05, 0.05))
+    ev = scored.set_labels("b.bmp", ["cracks"], user="ana", seen=shown)
+    assert ev.model_labels == ("cracks",)
+    assert scored.status("b.bmp") is LabelStatus.CONFIRMED
+    # Renaming again keeps every old name; a current name always wins over an old one.
+    scored.rename_class("cracks", "fine cracks")
+    scored.set_labels("a.bmp", ["fine cracks"], user="ana")
+    assert {r.path.rsplit("/", 1)[-1]: r.loss for r in scored.top_losses()}[
+        "a.bmp"
+    ] == pytest.approx(before["a.bmp"])
+    scored.add_class("crazing")
+    scored.add_predictions([pred("c.bmp", (0.9, 0.05, 0.05, 0.05, 0.05, 0.05))])
+    assert scored.page(ImageFilter(predicted="crazing"))[0].path.endswith("c.bmp")

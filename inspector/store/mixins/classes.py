@@ -64,6 +64,11 @@ class ClassesMixin(StoreBase):
             if new in idx.by_name:
                 raise StoreError(f"class {new!r} already exists; use merge to combine classes")
             conn.execute("UPDATE classes SET name = ? WHERE id = ?", (new.strip(), cid))
+            # Models trained before the rename still say `old`: keep it findable for them.
+            conn.execute(
+                "INSERT OR REPLACE INTO class_aliases (name, class_id, renamed_at) VALUES (?,?,?)",
+                (old, cid, events.now()),
+            )
 
     def merge_classes(
         self, source: str, target: str, *, user: str, role: str = Role.SUPERVISOR

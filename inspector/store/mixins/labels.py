@@ -71,7 +71,8 @@ class LabelsMixin(StoreBase):
                 s = Seen(
                     seen.model_version or None,
                     dict(zip(seen.classes, map(float, seen.probabilities), strict=True)),
-                    idx.sort_ids(idx.id_of(c) for c in seen.labels if c in idx.by_name),
+                    # The model names classes as it was trained; match through renames too.
+                    idx.sort_ids(c for c in idx.model_ids(seen.labels) if c is not None),
                 )
             eid = self._append_event(
                 conn, idx, iid, "label", ids, user=user, role=role, reason=reason, seen=s
