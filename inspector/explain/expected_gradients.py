@@ -58,11 +58,18 @@ def sample_plan(
     raise ValueError(f"unknown sampling {sampling!r}")
 
 
-def prepare_model(model: torch.nn.Module, device: str) -> torch.nn.Module:
-    """Eval mode, no parameter gradients (input gradients only), channels_last on the device."""
+def prepare_model(
+    model: torch.nn.Module, device: str, example: np.ndarray | None = None
+) -> torch.nn.Module:
+    """Eval mode, BatchNorm folded into convs (given an example input (N, C, H, W)), no parameter
+    gradients (input gradients only), channels_last, on the device."""
     import torch
 
+    from inspector.explain.fuse import fuse_conv_bn
+
     model = model.eval().to(device)
+    if example is not None:
+        model = fuse_conv_bn(model, torch.from_numpy(np.ascontiguousarray(example)).to(device))
     for p in model.parameters():
         p.requires_grad_(False)
     return model.to(memory_format=torch.channels_last)

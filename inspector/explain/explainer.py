@@ -176,7 +176,10 @@ class Explainer:
                 if self.device_request == "cuda" and self._device != "cuda":
                     raise ModelError("CUDA was requested but torch sees no usable GPU")
                 model, _ = load_torch_model(self.model_dir, device=self._device)
-                self._model = prepare_model(model, self._device)
+                spec = self.card.preprocessing
+                example = np.random.default_rng(0).normal(
+                    0, 1, (2, spec.channels, spec.size, spec.size)).astype(np.float32)
+                self._model = prepare_model(model, self._device, example)
             return self._model
 
     def logits(self, x: np.ndarray) -> np.ndarray:
