@@ -45,7 +45,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     o.add_argument(
         "--patience", type=int, default=15, help="epochs without val improvement before stopping"
     )
-    o.add_argument("--aug-strength", type=float, default=1.0)
+    o.add_argument("--aug-strength", type=float, default=1.0, help="0 = no augmentation")
+    o.add_argument(
+        "--secondary-target",
+        type=float,
+        default=0.9,
+        help="target for boxed classes other than the folder class (keeps top-1 meaningful)",
+    )
     o.add_argument(
         "--max-minutes", type=float, help="stop after this wall time (best checkpoint is kept)"
     )

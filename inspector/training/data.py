@@ -50,10 +50,16 @@ class Dataset:
     def split(self, name: str) -> list[Sample]:
         return [s for s in self.samples if s.split == name]
 
-    def targets(self, samples: list[Sample]) -> np.ndarray:
+    def targets(self, samples: list[Sample], secondary: float = 1.0) -> np.ndarray:
+        """(N, K) targets: 1 for the folder class, ``secondary`` for other boxed classes.
+
+        A ``secondary`` just under 1 keeps the folder class (the image's dominant defect) ranked
+        first, so top-1 stays meaningful, while the co-occurring defect is still learnt as present.
+        """
         y = np.zeros((len(samples), len(self.classes)), dtype=np.float32)
         for i, s in enumerate(samples):
-            y[i, sorted(s.labels)] = 1.0
+            y[i, sorted(s.labels)] = secondary
+            y[i, s.primary] = 1.0
         return y
 
     def content_hash(self, samples: list[Sample] | None = None) -> str:

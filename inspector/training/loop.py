@@ -61,6 +61,7 @@ class TrainConfig:
     threads: int | None = None
     max_minutes: float | None = None
     aug_strength: float = 1.0
+    secondary_target: float = 0.9
     version: str | None = None
     parent: str | None = None
 
@@ -139,7 +140,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
         )
     spec = PreprocessSpec(size=cfg.size, channels=1, mean=(0.5,), std=(0.5,))
     x_train, x_val = _load_split(train_s, spec), _load_split(val_s, spec)
-    y_train = torch.from_numpy(ds.targets(train_s))
+    y_train = torch.from_numpy(ds.targets(train_s, cfg.secondary_target))
     y_val = ds.targets(val_s)
 
     model = build_model(cfg.arch, len(ds.classes), spec.channels)
