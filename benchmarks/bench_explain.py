@@ -105,11 +105,11 @@ def main() -> None:
     ref200 = shap_maps(200, seed=123)
     rows = []
     for label, s, rep in [
-        ("ours, 8 samples stratified, σ=1", ExplainSettings(nsamples=8), args.repeat),
-        ("ours, 16 samples stratified, σ=1 (default)", ExplainSettings(), args.repeat),
-        ("ours, 32 samples stratified, σ=1", ExplainSettings(nsamples=32), args.repeat),
-        ("ours, 50 samples, shap's draws, σ=0", ExplainSettings(nsamples=50, sampling="shap",
-                                                              smooth_sigma=0), 3),
+        ("ours, 8 samples stratified", ExplainSettings(nsamples=8), args.repeat),
+        ("ours, 16 samples stratified (default)", ExplainSettings(), args.repeat),
+        ("ours, 16 samples stratified, blur σ=1 px", ExplainSettings(smooth_sigma=1.0), args.repeat),
+        ("ours, 32 samples stratified", ExplainSettings(nsamples=32), args.repeat),
+        ("ours, 50 samples, shap's draws", ExplainSettings(nsamples=50, sampling="shap"), 3),
     ]:
         e = explainer(s)
         e.explain(image, use_cache=False).run()

@@ -79,7 +79,7 @@ def explain_report(
 
     files = split_files(Path(data_dir), split)
     if limit:
-        files = files[:limit]
+        files = _round_robin(files)[:limit]  # every class represented, not just the first folder
     boxes = Path(boxes_dir) if boxes_dir else None
     rep = Report(explainer.card.version, "", split)
     model = explainer._torch_model()
@@ -112,6 +112,16 @@ def explain_report(
                                    edge_attention(cam), dele.auc_attribution, dele.auc_random))
         yield Progress(i + 1, len(files), path.name)
     return rep
+
+
+def _round_robin(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    by_class: dict[str, list[tuple[Path, str]]] = {}
+    for f in files:
+        by_class.setdefault(f[1], []).append(f)
+    out = []
+    for i in range(max(len(v) for v in by_class.values())):
+        out.extend(v[i] for v in by_class.values() if i < len(v))
+    return out
 
 
 def _gray(path: Path) -> np.ndarray:
