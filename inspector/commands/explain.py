@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="colour scale = this percentile of |attribution| (default 99)")
     p.add_argument("--gradcam", action="store_true", help="add a Grad-CAM panel for comparison")
     p.add_argument("--nsamples", type=int, default=None, help="expected-gradients samples")
+    p.add_argument("--smooth", type=float, default=None, metavar="PX",
+                   help="blur the maps by this sigma (pixels at the model's input size)")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--cache", metavar="DIR", help="cache folder (default: WORKSPACE/explanations)")
     p.add_argument("--report", action="store_true", help="run the checks over a split and print a table")
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from inspector.registry import default_model_dir
 
     model_dir = Path(args.model) if args.model else default_model_dir()
-    settings = ExplainSettings(nsamples=args.nsamples) if args.nsamples else ExplainSettings()
+    knobs = {"nsamples": args.nsamples, "smooth_sigma": args.smooth}
+    settings = ExplainSettings(**{k: v for k, v in knobs.items() if v is not None})
     if args.make_background:
         return _make_background(model_dir, args.data)
     explainer = Explainer(

@@ -40,6 +40,7 @@ class ImageCheck:
     ratio: float  # expected gradients mass-in-box / area share (nan without boxes)
     gradcam_ratio: float
     gradcam_edge: float
+    area_share: float  # of the boxes; 1/area_share is the best ratio any map could reach
     deletion_auc: float
     random_auc: float
 
@@ -98,18 +99,20 @@ def explain_report(
         amap = expl.maps[0]
         x = spec.apply(_gray(path))
         cam = cv2.resize(gradcam(model, x, c, explainer.device), (amap.shape[1], amap.shape[0]))
-        ratio = gc_ratio = float("nan")
+        ratio = gc_ratio = area = float("nan")
         xml = det_xml_for(path, boxes) if boxes else None
         if xml is not None:
             size, bxs = read_voc(xml)
             mask = box_mask(amap.shape, [b for b in bxs if b.name == cls], size)
             if mask.any():
                 ratio = box_agreement(amap, mask).ratio
+                area = float(mask.mean())
                 gc_ratio = box_agreement(cam, mask).ratio
         dele = deletion_test(lambda b, c=c: sigmoid(explainer.logits(b)[:, c]), x,
                              expl.model_maps[0])
         rep.rows.append(ImageCheck(str(path), cls, edge_attention(amap), ratio, gc_ratio,
-                                   edge_attention(cam), dele.auc_attribution, dele.auc_random))
+                                   edge_attention(cam), area, dele.auc_attribution,
+                                   dele.auc_random))
         yield Progress(i + 1, len(files), path.name)
     return rep
 
@@ -139,6 +142,7 @@ def _summary(rows: list[ImageCheck]) -> dict[str, float]:
         "n": len(rows),
         "ratio": med([r.ratio for r in rows]),
         "gradcam_ratio": med([r.gradcam_ratio for r in rows]),
+        "ceiling": med([1.0 / r.area_share for r in rows]),
         "ratio_ge3": float(np.mean([r.ratio >= 3 for r in rows if np.isfinite(r.ratio)] or [0])),
         "edge": med([r.edge for r in rows]),
         "edge_flagged": sum(r.edge >= EDGE_FLAG_THRESHOLD for r in rows),
@@ -159,7 +163,7 @@ def summarise(rep: Report) -> dict[str, dict[str, float]]:
 
 def format_report(rep: Report) -> str:
     """A plain-text table: one line per class and one for the whole split."""
-    head = (f"{'class':<16}{'n':>4}  {'SHAP box×':>9} {'≥3×':>5} {'GradCAM box×':>12}  "
+    head = (f"{'class':<16}{'n':>4}  {'SHAP box×':>9} {'≥3×':>5} {'GradCAM box×':>12} {'ceiling':>7}  "
             f"{'edge':>5} {'flag':>4} {'GC edge':>7}  {'del AUC':>7} {'rand AUC':>8} {'del<rand':>8}")
     lines = [
         f"model {rep.model_version}, split {rep.split}, background: {rep.background_source}",
@@ -171,13 +175,14 @@ def format_report(rep: Report) -> str:
             lines.append("-" * len(head))
         lines.append(
             f"{name:<16}{s['n']:>4}  {s['ratio']:>9.2f} {s['ratio_ge3']:>5.0%} "
-            f"{s['gradcam_ratio']:>12.2f}  {s['edge']:>5.2f} {s['edge_flagged']:>4d} "
+            f"{s['gradcam_ratio']:>12.2f} {s['ceiling']:>7.2f}  {s['edge']:>5.2f} {s['edge_flagged']:>4d} "
             f"{s['gradcam_edge']:>7.2f}  {s['del_auc']:>7.3f} {s['rand_auc']:>8.3f} "
             f"{s['del_wins']:>8.0%}"
         )
     lines.append(
         "box× = median share of positive attribution inside the labelled class's boxes / the boxes' "
-        "share of the image (goal ≥ 3); edge = median share in the outer 10% band (flag ≥ "
+        "share of the image (goal ≥ 3; ceiling = median of 1/box share, the best any map can "
+        "reach); edge = median share in the outer 10% band (flag ≥ "
         f"{EDGE_FLAG_THRESHOLD}); del/rand AUC = mean class probability while deleting 0–50% of "
         "pixels by attribution / at random (lower = map finds what matters)."
     )
