@@ -42,6 +42,20 @@ class DatasetError(InspectorError):
     """A dataset folder or split file is missing or malformed."""
 
 
+class VocError(InspectorError):
+    """A Pascal VOC annotation file is unreadable, not XML, or has a non-numeric ``<bndbox>``.
+
+    ``reason`` is the user-facing part of the message; ``detail`` is the underlying problem alone
+    (the parser's or OS's words), for callers that phrase their own message around it.
+    """
+
+    def __init__(self, path: str, reason: str, detail: str = "") -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+        self.detail = detail or reason
+
+
 class ModelError(InspectorError):
     """A model version folder is missing, incomplete or inconsistent."""
 

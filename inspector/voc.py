@@ -1,0 +1,185 @@
+"""Pascal VOC XML boxes (the NEU-DET annotations) and the NEU-CLS <-> NEU-DET file-name mapping.
+
+>>> boxes = read_voc("neu-det-annotations/scratches_12.xml")  # doctest: +SKIP
+>>> boxes[0]  # doctest: +SKIP
+Box(label='scratches', xmin=13.0, ymin=1.0, xmax=52.0, ymax=200.0)
+>>> neu_xml_for_image(Path("neu-cls/scratches/Sc_12.bmp"), Path("neu-det-annotations")).as_posix()
+'neu-det-annotations/scratches_12.xml'
+>>> neu_image_for_xml(Path("det/scratches_12.xml"), Path("neu-cls")).as_posix()
+'neu-cls/scratches/Sc_12.bmp'
+
+The one place VOC files are parsed: training (extra labels), the label store (box import),
+explanations (box agreement) and the GUI (box overlay) all read through here. Callers that must
+tolerate odd objects use :func:`read_voc_annotation`, which keeps every ``<object>`` (a missing or
+non-numeric ``<bndbox>`` is recorded, not raised); :func:`read_voc` is the strict form.
+
+Bottom layer: Qt-free, imports only the standard library and :mod:`inspector.domain`.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspector.domain import VocError
+
+__all__ = [
+    "NEU_PREFIX",
+    "Box",
+    "VocAnnotation",
+    "VocError",
+    "VocObject",
+    "neu_image_for_xml",
+    "neu_xml_for_image",
+    "read_voc",
+    "read_voc_annotation",
+]
+
+#: NEU-DET annotations are named ``<class>_<n>.xml``; the NEU-CLS images ``<class>/<Prefix>_<n>.bmp``.
+NEU_PREFIX: dict[str, str] = {
+    "crazing": "Cr",
+    "inclusion": "In",
+    "patches": "Pa",
+    "pitted_surface": "PS",
+    "rolled-in_scale": "RS",
+    "scratches": "Sc",
+}
+
+_COORDS = ("xmin", "ymin", "xmax", "ymax")
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """One ``<object>`` box in VOC pixel coordinates (1-based, inclusive), as written in the file."""
+
+    label: str
+    xmin: float
+    ymin: float
+    xmax: float
+    ymax: float
+
+    @property
+    def name(self) -> str:
+        """The VOC tag is ``<name>``; :mod:`inspector.explain` reads ``box.name``."""
+        return self.label
+
+
+@dataclass(frozen=True, slots=True)
+class VocObject:
+    """One ``<object>``: its (stripped) label and its box.
+
+    ``box`` is None when the object has no ``<bndbox>`` (``problem`` None) or a coordinate that
+    is missing or not a number (``problem`` says which).
+    """
+
+    label: str
+    box: Box | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VocAnnotation:
+    """A parsed VOC file: every ``<object>`` in document order plus the image fields."""
+
+    path: Path
+    objects: tuple[VocObject, ...]
+    filename: str = ""  # <filename>
+    folder: str = ""  # <folder>
+    image_path: str = ""  # <path>
+    size_text: tuple[str | None, str | None] | None = None  # raw <size> width/height
+
+    @property
+    def labels(self) -> set[str]:
+        """The non-empty labels of every object, boxed or not."""
+        return {o.label for o in self.objects} - {""}
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) the boxes refer to; (0, 0) without ``<size>``. VocError if not integers."""
+        if self.size_text is None:
+            return (0, 0)
+        try:
+            return (int(self.size_text[0]), int(self.size_text[1]))  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise VocError(str(self.path), "non-numeric <size>", str(exc)) from None
+
+    def boxes(self) -> list[Box]:
+        """The boxes; objects without ``<bndbox>`` are skipped, a non-numeric one raises VocError."""
+        out = []
+        for o in self.objects:
+            if o.problem is not None:
+                raise VocError(str(self.path), o.problem, o.problem)
+            if o.box is not None:
+                out.append(o.box)
+        return out
+
+
+def _object(obj: ET.Element) -> VocObject:
+    label = (obj.findtext("name") or "").strip()
+    bb = obj.find("bndbox")
+    if bb is None:
+        return VocObject(label, None)
+    coords = []
+    for k in _COORDS:
+        text = bb.findtext(k)
+        try:
+            coords.append(float(text))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            what = f"no <{k}>" if text is None else f"<{k}> {text!r} is not a number"
+            return VocObject(label, None, f"an <object> has a non-numeric <bndbox> ({what})")
+    return VocObject(label, Box(label, *coords))
+
+
+def read_voc_annotation(path: str | os.PathLike[str]) -> VocAnnotation:
+    """Parse one VOC file, keeping every object; VocError only if it cannot be read as XML."""
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise VocError(str(path), f"not valid Pascal VOC XML ({exc})", str(exc)) from None
+    size = root.find("size")
+    return VocAnnotation(
+        path,
+        tuple(_object(o) for o in root.iter("object")),
+        filename=(root.findtext("filename") or "").strip(),
+        folder=(root.findtext("folder") or "").strip(),
+        image_path=(root.findtext("path") or "").strip(),
+        size_text=None if size is None else (size.findtext("width"), size.findtext("height")),
+    )
+
+
+def read_voc(path: str | os.PathLike[str]) -> list[Box]:
+    """The boxes of one VOC file, in file order.
+
+    Raises VocError (with the path and the reason) when the file is unreadable or not XML, or an
+    ``<object>``'s ``<bndbox>`` has a missing or non-numeric coordinate. Objects without any
+    ``<bndbox>`` are skipped.
+    """
+    return read_voc_annotation(path).boxes()
+
+
+def neu_xml_for_image(
+    image_path: str | os.PathLike[str], boxes_dir: str | os.PathLike[str], cls: str | None = None
+) -> Path:
+    """NEU-CLS ``<class>/<Prefix>_<n>.bmp`` -> NEU-DET ``boxes_dir/<class>_<n>.xml`` (may not exist).
+
+    ``cls`` defaults to the image's folder name.
+    """
+    image_path = Path(image_path)
+    n = image_path.stem.rsplit("_", 1)[-1]
+    return Path(boxes_dir) / f"{image_path.parent.name if cls is None else cls}_{n}.xml"
+
+
+def neu_image_for_xml(
+    xml_path: str | os.PathLike[str], images_root: str | os.PathLike[str]
+) -> Path | None:
+    """NEU-DET ``<class>_<n>.xml`` -> ``images_root/<class>/<Prefix>_<n>.bmp`` (may not exist).
+
+    None when the XML name is not a NEU class followed by a number.
+    """
+    cls, _, n = Path(xml_path).stem.rpartition("_")
+    if cls not in NEU_PREFIX or not n.isdigit():
+        return None
+    return Path(images_root) / cls / f"{NEU_PREFIX[cls]}_{n}.bmp"
