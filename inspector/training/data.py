@@ -14,24 +14,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from inspector.domain import DatasetError
+from inspector.domain import DatasetError, VocError
 from inspector.imageio import is_image_file
-
-#: NEU-DET annotation names use the class name; NEU-CLS file names use these prefixes.
-NEU_PREFIX = {
-    "crazing": "Cr",
-    "inclusion": "In",
-    "patches": "Pa",
-    "pitted_surface": "PS",
-    "rolled-in_scale": "RS",
-    "scratches": "Sc",
-}
+from inspector.voc import NEU_PREFIX as NEU_PREFIX  # re-exported: was defined here
+from inspector.voc import neu_xml_for_image, read_voc_annotation
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,18 +64,11 @@ class Dataset:
 
 
 def read_voc_classes(xml_path: Path) -> set[str]:
-    """Class names of every <object> box in a Pascal VOC file."""
+    """Class names of every <object> in a Pascal VOC file (boxed or not)."""
     try:
-        root = ET.parse(xml_path).getroot()
-    except ET.ParseError as exc:
-        raise DatasetError(f"{xml_path}: not valid Pascal VOC XML ({exc})") from None
-    return {(o.findtext("name") or "").strip() for o in root.iter("object")} - {""}
-
-
-def _neu_box_file(boxes: Path, cls: str, image: Path) -> Path:
-    # Cr_12.bmp -> crazing_12.xml
-    number = image.stem.split("_")[-1]
-    return boxes / f"{cls}_{number}.xml"
+        return read_voc_annotation(xml_path).labels
+    except VocError as exc:
+        raise DatasetError(f"{xml_path}: not valid Pascal VOC XML ({exc.detail})") from None
 
 
 def read_imagefolder(
@@ -123,7 +107,7 @@ def read_imagefolder(
             )
             labels = {index[c]}
             if boxes is not None:
-                xml = _neu_box_file(Path(boxes), c, f)
+                xml = neu_xml_for_image(f, boxes, cls=c)  # Cr_12.bmp -> crazing_12.xml
                 if xml.is_file():
                     labels |= {index[n] for n in read_voc_classes(xml) if n in index}
             ds.samples.append(Sample(f, index[c], frozenset(labels), split))
