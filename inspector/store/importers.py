@@ -26,7 +26,6 @@ import hashlib
 import io
 import os
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,19 +37,11 @@ from inspector.store.errors import ImportFormatError
 from inspector.store.images import norm_path
 from inspector.store.mixins.classes import insert_class
 from inspector.store.store import LabelStore
+from inspector.voc import VocAnnotation, VocError, neu_image_for_xml, read_voc_annotation
 
 FORMATS = ("imagefolder", "csv", "voc")
 #: Folder names / CSV cells meaning "inspected, no defect" (an empty label vector).
 NO_DEFECT_NAMES = frozenset({NO_DEFECT, "no_defect", "no-defect", "ok", "none"})
-#: NEU-DET XML name <class>_<n> <-> NEU-CLS image <class>/<prefix>_<n>.bmp (see the data README).
-NEU_PREFIXES = {
-    "crazing": "Cr",
-    "inclusion": "In",
-    "patches": "Pa",
-    "pitted_surface": "PS",
-    "rolled-in_scale": "RS",
-    "scratches": "Sc",
-}
 _PROGRESS_EVERY_S = 0.1
 
 
@@ -187,24 +178,20 @@ def parse_imagefolder(root: Path) -> list[ImportItem]:
     return items
 
 
-def _voc_image(xml: Path, tree: ET.Element, images_root: Path | None) -> Path:
+def _voc_image(xml: Path, ann: VocAnnotation, images_root: Path | None) -> Path:
     """Find the image a VOC file describes; a best guess (to be marked missing) if none exists."""
-    filename = (tree.findtext("filename") or "").strip()
-    folder = (tree.findtext("folder") or "").strip()
+    filename, folder = ann.filename, ann.folder
     candidates: list[Path] = []
-    if p := (tree.findtext("path") or "").strip():
+    if p := ann.image_path:
         candidates.append(Path(p))
     roots = [r for r in (images_root, xml.parent) if r is not None]
     for r in roots:
         if filename:
             candidates += [r / filename, r / folder / filename]
     stem = Path(filename).stem or xml.stem
-    cls, _, n = xml.stem.rpartition("_")
     for r in roots:
-        if cls in NEU_PREFIXES and n.isdigit():
-            candidates += [
-                r / cls / f"{NEU_PREFIXES[cls]}_{n}{ext}" for ext in (".bmp", ".jpg", ".png")
-            ]
+        if (neu := neu_image_for_xml(xml, r)) is not None:  # crazing_12.xml -> crazing/Cr_12.bmp
+            candidates += [neu.with_suffix(ext) for ext in (".bmp", ".jpg", ".png")]
         candidates += [r / f"{stem}{ext}" for ext in (".bmp", ".png", ".jpg", ".jpeg", ".tif")]
     for c in candidates:
         if c.is_file():
@@ -218,24 +205,25 @@ def parse_voc(path: Path, images_root: Path | None = None) -> list[ImportItem]:
     items = []
     for xml in files:
         try:
-            root = ET.parse(xml).getroot()
-        except (ET.ParseError, OSError) as exc:
-            raise ImportFormatError(f"{xml}: not valid Pascal VOC XML ({exc})") from None
+            ann = read_voc_annotation(xml)
+        except VocError as exc:
+            raise ImportFormatError(f"{xml}: not valid Pascal VOC XML ({exc.detail})") from None
         boxes = []
-        for obj in root.iter("object"):
-            name = (obj.findtext("name") or "").strip()
-            bb = obj.find("bndbox")
+        for obj in ann.objects:
+            b = obj.box  # None: no <bndbox>, or a non-numeric one
             try:
-                coords = [int(float(bb.findtext(k))) for k in ("xmin", "ymin", "xmax", "ymax")]  # type: ignore[union-attr, arg-type]
-            except (AttributeError, TypeError, ValueError):
-                raise ImportFormatError(f"{xml}: an <object> lacks a numeric <bndbox>") from None
-            if not name:
+                coords = [int(v) for v in (b.xmin, b.ymin, b.xmax, b.ymax)] if b else None
+            except (ValueError, OverflowError):  # NaN or inf
+                coords = None
+            if coords is None:
+                raise ImportFormatError(f"{xml}: an <object> lacks a numeric <bndbox>")
+            if not obj.label:
                 raise ImportFormatError(f"{xml}: an <object> has no <name>")
-            boxes.append((name, *coords))
+            boxes.append((obj.label, *coords))
         labels = tuple(dict.fromkeys(b[0] for b in boxes))
         items.append(
             ImportItem(
-                norm_path(_voc_image(xml, root, images_root)), labels, f"voc:{xml.name}", boxes
+                norm_path(_voc_image(xml, ann, images_root)), labels, f"voc:{xml.name}", boxes
             )
         )
     return items
