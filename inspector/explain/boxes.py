@@ -1,4 +1,4 @@
-"""Defect boxes from Pascal VOC XML (the NEU-DET annotations), read with xml.etree.
+"""Defect boxes from Pascal VOC XML (the NEU-DET annotations), read with :mod:`inspector.voc`.
 
 >>> xml = det_xml_for(Path("neu-cls/scratches/Sc_12.bmp"), Path("neu-det-annotations"))  # doctest: +SKIP
 >>> size, boxes = read_voc(xml)                      # ((200, 200), [Box('scratches', ...), ...])
@@ -7,48 +7,28 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from inspector.domain import DatasetError
+from inspector.domain import DatasetError, VocError
+from inspector.voc import Box, neu_xml_for_image, read_voc_annotation
 
-
-@dataclass(frozen=True, slots=True)
-class Box:
-    name: str
-    xmin: float
-    ymin: float
-    xmax: float
-    ymax: float
+__all__ = ["Box", "box_mask", "det_xml_for", "read_voc"]
 
 
 def read_voc(path: str | Path) -> tuple[tuple[int, int], list[Box]]:
     """((width, height) the boxes refer to, boxes) of one VOC annotation file."""
     try:
-        root = ET.parse(path).getroot()
-        size = root.find("size")
-        wh = (int(size.findtext("width")), int(size.findtext("height"))) if size is not None else (0, 0)
-        boxes = []
-        for obj in root.iter("object"):
-            bb = obj.find("bndbox")
-            if bb is None:
-                continue
-            boxes.append(Box(
-                str(obj.findtext("name", "")).strip(),
-                *(float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")),
-            ))
-    except (ET.ParseError, OSError, TypeError, ValueError) as exc:
-        raise DatasetError(f"{path}: not a readable Pascal VOC annotation ({exc})") from None
-    return wh, boxes
+        ann = read_voc_annotation(path)
+        return ann.size, ann.boxes()
+    except VocError as exc:
+        raise DatasetError(f"{path}: not a readable Pascal VOC annotation ({exc.detail})") from None
 
 
 def det_xml_for(image_path: Path, boxes_dir: Path) -> Path | None:
     """NEU-CLS ``<class>/<Prefix>_<n>.bmp`` -> NEU-DET ``<class>_<n>.xml`` (None if absent)."""
-    n = image_path.stem.rsplit("_", 1)[-1]
-    xml = boxes_dir / f"{image_path.parent.name}_{n}.xml"
+    xml = neu_xml_for_image(image_path, boxes_dir)
     return xml if xml.is_file() else None
 
 
