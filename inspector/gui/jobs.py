@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import os
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtGui import QImage
 
-from inspector.domain import ImageLoadError, Prediction, Progress
+from inspector.domain import ImageLoadError, Prediction, Progress, VocError
 from inspector.gui.labels import LabelService, LabelState
 from inspector.gui.widgets.gallery import gray_to_qimage
 from inspector.gui.widgets.image_view import COLORMAP_STOPS, VocBox
 from inspector.gui.workers import Cancel
+from inspector.voc import read_voc_annotation
 
 #: Yield at least this often (seconds) so the GUI sees progress and results flow.
 YIELD_EVERY = 0.1
@@ -108,20 +108,19 @@ def find_voc_boxes(path: str) -> list[VocBox]:
     for c in candidates:
         if c.is_file():
             try:
-                root = ET.parse(c).getroot()
-            except (ET.ParseError, OSError):
+                ann = read_voc_annotation(c)
+            except VocError:
                 return []
             boxes = []
-            for obj in root.iter("object"):
-                bb = obj.find("bndbox")
-                if bb is None:
+            for obj in ann.objects:
+                b = obj.box
+                if b is None:  # no <bndbox> or a non-numeric one: nothing to draw
                     continue
                 try:
-                    vals = [int(float(bb.findtext(k, "0")))
-                            for k in ("xmin", "ymin", "xmax", "ymax")]
-                except ValueError:
+                    vals = [int(v) for v in (b.xmin, b.ymin, b.xmax, b.ymax)]
+                except (ValueError, OverflowError):  # NaN or inf
                     continue
-                boxes.append(VocBox(obj.findtext("name", "?"), *vals))
+                boxes.append(VocBox(obj.label or "?", *vals))
             return boxes
     return []
 
