@@ -44,11 +44,11 @@ def small_affine(
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
-def photometric(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+def photometric(x: torch.Tensor, g: torch.Generator, strength: float = 1.0) -> torch.Tensor:
     b = x.shape[0]
     dev = x.device
-    contrast = (0.75 + torch.rand(b, generator=g) * 0.5).to(dev)[:, None, None, None]
-    bright = ((torch.rand(b, generator=g) - 0.5) * 0.2).to(dev)[:, None, None, None]
+    contrast = (1 + (torch.rand(b, generator=g) - 0.5) * 0.5 * strength).to(dev)[:, None, None, None]
+    bright = ((torch.rand(b, generator=g) - 0.5) * 0.2 * strength).to(dev)[:, None, None, None]
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     x = (x - mean) * contrast + mean + bright
     noisy = (torch.rand(b, generator=g) < 0.3).to(dev)[:, None, None, None]
@@ -69,4 +69,4 @@ def augment(x: torch.Tensor, g: torch.Generator, strength: float = 1.0) -> torch
         return x
     x = flips_rot90(x, g)
     x = small_affine(x, g, degrees=10 * strength, scale=0.1 * strength, shift=0.05 * strength)
-    return photometric(x, g)
+    return photometric(x, g, strength)
