@@ -102,3 +102,24 @@ def test_reexport_replaces_a_version_atomically(tmp_path):
     make_model_version(tmp_path / "v", seed=2)
     assert (out / "model.onnx").read_bytes() != first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["v"]  # no staging leftovers
+
+
+def test_half_weights_halve_the_file_and_keep_onnx_and_torch_in_agreement(tmp_path):
+    import torch
+
+    full = make_model_version(tmp_path / "full", seed=4)
+    from inspector.runtime.export import export_model_version
+
+    model, card = load_torch_model(full)
+    half, diff = export_model_version(model, card, tmp_path / "half", weights_dtype="float16")
+    ratio = (half / "weights.safetensors").stat().st_size / (
+        full / "weights.safetensors"
+    ).stat().st_size
+    assert 0.45 < ratio < 0.55
+    assert diff < 1e-4 and read_card(half).training["weights_dtype"] == "float16"
+    reloaded, _ = load_torch_model(half)  # float16 file, upcast on load
+    assert all(p.dtype == torch.float32 for p in reloaded.parameters())
+    x = np.random.default_rng(5).normal(0, 1, (3, 1, 48, 48)).astype(np.float32)
+    with torch.no_grad():
+        pt = torch.sigmoid(reloaded(torch.from_numpy(x))).numpy()
+    assert np.abs(pt - OrtPredictor(half).predict_batch(x)).max() < 1e-4

@@ -22,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     m.add_argument("--out", type=Path, required=True, help="model version folder to write")
     m.add_argument("--version", help="new version id (default: keep the source's)")
+    m.add_argument(
+        "--half-weights",
+        action="store_true",
+        help="round weights to float16 (halves weights.safetensors; the default model uses it)",
+    )
     m.set_defaults(func=run_model)
     data = importlib.import_module("inspector.commands.data_export")
     d = kinds.add_parser("data", help="labels and history: ImageFolder, CSV or JSON lines")
@@ -40,6 +45,7 @@ def run_model(args: argparse.Namespace) -> int:
     model, card = load_torch_model(src)
     if args.version:
         card = replace(card, version=args.version, parent=read_card(src).version)
-    out, diff = export_model_version(model, card, args.out)
+    dtype = "float16" if args.half_weights else "float32"
+    out, diff = export_model_version(model, card, args.out, weights_dtype=dtype)
     print(f"exported {card.version} to {out} (ONNX vs torch max |Δp| = {diff:.1e})")
     return 0

@@ -13,6 +13,7 @@ import logging
 import shutil
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,11 +86,30 @@ def parity_check(model: torch.nn.Module, onnx_path: Path, x: np.ndarray) -> floa
     return diff
 
 
-def save_weights(model: torch.nn.Module, path: Path) -> None:
+def save_weights(model: torch.nn.Module, path: Path, dtype: str = "float32") -> None:
+    """safetensors, no pickle. ``dtype="float16"`` halves the file; loading upcasts again."""
     from safetensors.torch import save_file
 
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={"format": "pt"})
+    half = dtype == "float16"
+    state = {
+        k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+        for k, v in model.state_dict().items()
+    }
+    save_file(state, str(path), metadata={"format": "pt", "dtype": dtype})
+
+
+def round_weights_to_half(model: torch.nn.Module) -> None:
+    """Round every float tensor to the nearest float16 value, in place (still stored as float32).
+
+    Exporting ONNX *after* this makes the ONNX graph and the float16 safetensors file describe
+    exactly the same function, so the parity check stays at float32 round-off.
+    """
+    import torch
+
+    with torch.no_grad():
+        for v in model.state_dict().values():
+            if v.is_floating_point():
+                v.copy_(v.half().float())
 
 
 def export_model_version(
@@ -97,16 +117,22 @@ def export_model_version(
     card: ModelCard,
     out_dir: Path,
     parity_inputs: np.ndarray | None = None,
+    weights_dtype: str = "float32",
 ) -> tuple[Path, float]:
     """Write a complete model version folder atomically; return (folder, parity max diff).
 
     ``parity_inputs`` (N, C, H, W float32, already preprocessed) should be real images; random
-    noise is used when none are given.
+    noise is used when none are given. ``weights_dtype="float16"`` rounds the weights to float16
+    first (the shipped model must fit in 20 MiB); the card records it.
     """
     import torch
 
     spec = card.preprocessing
     model = model.to("cpu").float().eval()
+    if weights_dtype == "float16":
+        round_weights_to_half(model)
+    elif weights_dtype != "float32":
+        raise ValueError(f"weights_dtype must be float32 or float16, not {weights_dtype!r}")
     if parity_inputs is None:
         rng = np.random.default_rng(0)
         parity_inputs = rng.normal(0, 1, (4, spec.channels, spec.size, spec.size))
@@ -119,12 +145,11 @@ def export_model_version(
         with torch.no_grad():
             export_onnx(model, staging / ONNX_FILE, spec.size, spec.channels)
         diff = parity_check(model, staging / ONNX_FILE, parity_inputs)
-        save_weights(model, staging / WEIGHTS_FILE)
+        save_weights(model, staging / WEIGHTS_FILE, weights_dtype)
         metrics = dict(card.metrics)
         metrics["onnx_parity_max_abs_diff"] = diff
-        from dataclasses import replace
-
-        write_card(staging, replace(card, metrics=metrics))
+        training = {**card.training, "weights_dtype": weights_dtype}
+        write_card(staging, replace(card, metrics=metrics, training=training))
         # mkdtemp/mkstemp create owner-only files; a model folder is shared read-only data.
         staging.chmod(0o755)
         for f in staging.iterdir():

@@ -61,6 +61,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     r.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     r.add_argument("--version", help="model version id (default: neu-<UTC timestamp>)")
     r.add_argument("--parent", help="version this one was fine-tuned from")
+    r.add_argument(
+        "--half-weights",
+        action="store_true",
+        help="round weights to float16 before evaluation and export (half the file size)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

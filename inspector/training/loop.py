@@ -33,7 +33,7 @@ from inspector import metrics
 from inspector.domain import DatasetError
 from inspector.imageio import PreprocessSpec, load_image
 from inspector.registry import ModelCard, atomic_write_text
-from inspector.runtime.export import export_model_version
+from inspector.runtime.export import export_model_version, round_weights_to_half
 from inspector.runtime.torch_model import build_model, load_torch_model
 from inspector.training.augment import augment
 from inspector.training.data import Dataset, Sample, read_imagefolder
@@ -62,6 +62,7 @@ class TrainConfig:
     max_minutes: float | None = None
     aug_strength: float = 1.0
     secondary_target: float = 0.9
+    half_weights: bool = False
     version: str | None = None
     parent: str | None = None
 
@@ -253,6 +254,9 @@ def _finish(cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_va
     model = model.to(memory_format=torch.contiguous_format)
     model.load_state_dict(load_file(str(cfg.out / "checkpoints" / "best.safetensors")))
     model.eval()
+    if cfg.half_weights:
+        # Round before evaluating, so thresholds and the card's metrics are the shipped weights'.
+        round_weights_to_half(model)
     val_s = ds.split("val")
     p_val = predict_probs(model, x_val, spec, device)
     thresholds = metrics.best_f1_thresholds(y_val, p_val)
@@ -290,7 +294,13 @@ def _finish(cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_va
         },
     )
     parity = np.stack([spec.normalize(a[0]) for a in x_val[:16].numpy()])  # real images
-    model_dir, diff = export_model_version(model.cpu(), card, cfg.out / "model", parity)
+    model_dir, diff = export_model_version(
+        model.cpu(),
+        card,
+        cfg.out / "model",
+        parity,
+        weights_dtype="float16" if cfg.half_weights else "float32",
+    )
     yield {
         "event": "done",
         "model_dir": str(model_dir),
