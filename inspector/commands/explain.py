@@ -39,6 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, help="--report: first N images only")
     p.add_argument("--make-background", action="store_true",
                    help="draw the background set from --data and store it in the model folder")
+    p.add_argument("--per-class", type=int, default=4,
+                   help="--make-background: images per class (the shipped model uses 3 to fit 20 MiB)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=run)
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     knobs = {"nsamples": args.nsamples, "smooth_sigma": args.smooth}
     settings = ExplainSettings(**{k: v for k, v in knobs.items() if v is not None})
     if args.make_background:
-        return _make_background(model_dir, args.data)
+        return _make_background(model_dir, args.data, args.per_class)
     explainer = Explainer(
         model_dir, settings=settings, cache=None if args.no_cache else _cache_dir(args),
         data_dir=args.data, device=args.device, threads=args.threads,
@@ -78,14 +80,14 @@ def run(args: argparse.Namespace) -> int:
     return _image(explainer, args)
 
 
-def _make_background(model_dir: Path, data: str | None) -> int:
+def _make_background(model_dir: Path, data: str | None, per_class: int = 4) -> int:
     from inspector.domain import DatasetError
     from inspector.explain.background import BACKGROUND_FILE, build_background, save_background
     from inspector.registry import read_card
 
     if not data:
         raise DatasetError("--make-background needs --data DIR (the model's training data)")
-    bg = build_background(read_card(model_dir), data)
+    bg = build_background(read_card(model_dir), data, per_class=per_class)
     path = save_background(bg, model_dir / BACKGROUND_FILE)
     print(f"wrote {path}: {bg.source}")
     return 0
