@@ -47,7 +47,9 @@ def small_affine(
 def photometric(x: torch.Tensor, g: torch.Generator, strength: float = 1.0) -> torch.Tensor:
     b = x.shape[0]
     dev = x.device
-    contrast = (1 + (torch.rand(b, generator=g) - 0.5) * 0.5 * strength).to(dev)[:, None, None, None]
+    contrast = (1 + (torch.rand(b, generator=g) - 0.5) * 0.5 * strength).to(dev)[
+        :, None, None, None
+    ]
     bright = ((torch.rand(b, generator=g) - 0.5) * 0.2 * strength).to(dev)[:, None, None, None]
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     x = (x - mean) * contrast + mean + bright
