@@ -7,7 +7,6 @@ to a model version folder: ONNX with a parity check against torch, safetensors, 
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 
 
@@ -28,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="round weights to float16 (halves weights.safetensors; the default model uses it)",
     )
     m.set_defaults(func=run_model)
-    data = importlib.import_module("inspector.commands.data_export")
+    from inspector.commands import data_export as data
+
     d = kinds.add_parser("data", help="labels and history: ImageFolder, CSV or JSON lines")
     data.add_arguments(d)
     d.set_defaults(func=data.run)
