@@ -19,6 +19,7 @@ wants explained. The ONNX graph outputs logits too, so both paths explain the sa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,7 @@ def expected_gradients(
     seed: int = 0,
     sampling: str = "stratified",
     batch_size: int = 32,
+    first_look: int | None = None,
     device: str = "cpu",
     cancelled: Cancelled = lambda: False,
 ) -> Generator[Progress, None, np.ndarray | None]:
@@ -92,6 +94,11 @@ def expected_gradients(
 
     ``x`` is one preprocessed input (C, H, W); ``background`` is (N, C, H, W) in the same space.
     ``model`` should have gone through :func:`prepare_model`.
+
+    With ``first_look`` the samples run in chunks (``first_look``, then ``batch_size`` at a time)
+    and after every chunk but the last a Progress carries the running estimate so far in
+    ``extra["attributions"]`` (and its sample count in ``extra["samples"]``): an unbiased but
+    noisier map a viewer can show while the rest is computed. The final result is the same.
     """
     import torch
 
@@ -100,11 +107,11 @@ def expected_gradients(
     bg = torch.from_numpy(np.ascontiguousarray(background, np.float32)).to(device)
     classes = list(class_indices)
     acc = torch.zeros((len(classes), *xt.shape), dtype=torch.float32, device=device)
-    starts = range(0, nsamples, batch_size)
-    total, done = len(starts) * (len(classes) + 1), 0
-    for start in starts:
-        sel = torch.from_numpy(idx[start : start + batch_size]).to(device)
-        a = torch.from_numpy(alpha[start : start + batch_size].astype(np.float32)).to(device)
+    chunks = sample_chunks(nsamples, batch_size, first_look)
+    total, done = len(chunks) * (len(classes) + 1), 0
+    for start, stop in chunks:
+        sel = torch.from_numpy(idx[start:stop]).to(device)
+        a = torch.from_numpy(alpha[start:stop].astype(np.float32)).to(device)
         base = bg[sel]
         delta = xt.unsqueeze(0) - base
         inp = (base + a.view(-1, 1, 1, 1) * delta).contiguous(memory_format=torch.channels_last)
@@ -123,7 +130,22 @@ def expected_gradients(
                 if cancelled():
                     return None
         del out, inp
+        if first_look and stop < nsamples:
+            extra = {"attributions": (acc / stop).cpu().numpy(), "samples": stop}
+            yield Progress(done, total, f"{stop} of {nsamples} samples", extra)
     return (acc / nsamples).cpu().numpy()
+
+
+def sample_chunks(
+    nsamples: int, batch_size: int, first: int | None = None
+) -> list[tuple[int, int]]:
+    """(start, stop) of each forward batch: ``first`` samples, then ``batch_size`` at a time."""
+    bounds = [0]
+    if first and first < nsamples:
+        bounds.append(first)
+    while bounds[-1] < nsamples:
+        bounds.append(min(bounds[-1] + batch_size, nsamples))
+    return list(itertools.pairwise(bounds))
 
 
 def drain(gen: Generator[Progress, None, np.ndarray | None]) -> np.ndarray | None:

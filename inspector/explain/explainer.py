@@ -177,8 +177,11 @@ class Explainer:
                     raise ModelError("CUDA was requested but torch sees no usable GPU")
                 model, _ = load_torch_model(self.model_dir, device=self._device)
                 spec = self.card.preprocessing
-                example = np.random.default_rng(0).normal(
-                    0, 1, (2, spec.channels, spec.size, spec.size)).astype(np.float32)
+                example = (
+                    np.random.default_rng(0)
+                    .normal(0, 1, (2, spec.channels, spec.size, spec.size))
+                    .astype(np.float32)
+                )
                 self._model = prepare_model(model, self._device, example)
             return self._model
 
@@ -193,7 +196,7 @@ class Explainer:
 
     @property
     def device(self) -> str:
-        """"cuda" or "cpu" once the model is loaded."""
+        """ "cuda" or "cpu" once the model is loaded."""
         return self._device
 
     # -- public API --------------------------------------------------------------------------------
@@ -233,6 +236,7 @@ class Explainer:
             background_source=m["background_source"],
             from_cache=True,
             seconds=time.perf_counter() - t0,
+            samples=self.settings.nsamples,  # the digest includes it: a hit has them all
         )
 
     def explain(
@@ -252,7 +256,11 @@ class Explainer:
         return ExplainJob(self._run(gray, sha, idx, _cancel_fn(cancel), use_cache))
 
     def _run(
-        self, gray: np.ndarray, sha: str, idx: list[int], cancelled: Callable[[], bool],
+        self,
+        gray: np.ndarray,
+        sha: str,
+        idx: list[int],
+        cancelled: Callable[[], bool],
         use_cache: bool,
     ) -> Generator[Progress, None, Explanation | None]:
         t0 = time.perf_counter()
@@ -274,26 +282,56 @@ class Explainer:
         else:
             bg_logits = self._bg_logits
         s = self.settings
-        attrs = yield from expected_gradients(
-            model, x, bgx, idx, nsamples=s.nsamples, seed=s.seed, sampling=s.sampling,
-            batch_size=s.batch_size, device=self._device, cancelled=cancelled,
+        logits = self.logits(x[None])[0]
+
+        def explanation(attrs: np.ndarray, samples: int) -> Explanation:
+            model_maps = smooth_maps(attrs.sum(axis=1), s.smooth_sigma)
+            return Explanation(
+                classes=tuple(self.classes[i] for i in idx),
+                maps=resize_maps(model_maps, gray.shape),
+                model_maps=model_maps,
+                logits=logits[idx].astype(np.float32),
+                base_values=bg_logits.mean(0)[idx].astype(np.float32),
+                model_version=self.card.version,
+                image_sha256=sha,
+                settings_digest=self.settings_digest,
+                background_source=bg.source,
+                seconds=time.perf_counter() - t0,
+                samples=samples,
+                final=samples == s.nsamples,
+            )
+
+        gen = expected_gradients(
+            model,
+            x,
+            bgx,
+            idx,
+            nsamples=s.nsamples,
+            seed=s.seed,
+            sampling=s.sampling,
+            batch_size=s.batch_size,
+            first_look=s.first_look,
+            device=self._device,
+            cancelled=cancelled,
         )
+        while True:
+            try:
+                p = next(gen)
+            except StopIteration as stop:
+                attrs = stop.value
+                break
+            if "attributions" in p.extra:  # a first look: hand the viewer a whole Explanation
+                p = Progress(
+                    p.done,
+                    p.total,
+                    p.message,
+                    {"partial": explanation(p.extra["attributions"], p.extra["samples"])},
+                )
+            yield p
         if attrs is None:
             return None
-        model_maps = smooth_maps(attrs.sum(axis=1), s.smooth_sigma)
-        logits = self.logits(x[None])[0]
-        expl = Explanation(
-            classes=tuple(self.classes[i] for i in idx),
-            maps=resize_maps(model_maps, gray.shape),
-            model_maps=model_maps,
-            logits=logits[idx].astype(np.float32),
-            base_values=bg_logits.mean(0)[idx].astype(np.float32),
-            model_version=self.card.version,
-            image_sha256=sha,
-            settings_digest=self.settings_digest,
-            background_source=bg.source,
-            seconds=time.perf_counter() - t0,
-        )
+        expl = explanation(attrs, s.nsamples)
+        model_maps = expl.model_maps
         if use_cache and all_classes and self.cache is not None:
             meta = {
                 "classes": list(expl.classes),
@@ -301,6 +339,7 @@ class Explainer:
                 "base_values": expl.base_values.tolist(),
                 "background_source": bg.source,
             }
-            self.cache.put(sha, self.model_key, expl.settings_digest, model_maps, meta,
-                           self.card.version)
+            self.cache.put(
+                sha, self.model_key, expl.settings_digest, model_maps, meta, self.card.version
+            )
         return expl

@@ -29,14 +29,17 @@ class Explanation:
     heatmap: Any  # 2-D ndarray, positive = evidence for the class
     edge_attention: bool = False
     cached: bool = False
+    samples: int = 0
+    final: bool = True  # False: a first look, refined by the next one
 
 
 def _module():
     try:
         return importlib.import_module("inspector.explain")
     except ImportError as exc:
-        raise ExplanationsUnavailable(f"explanations unavailable ({exc.name or exc} missing)") \
-            from None
+        raise ExplanationsUnavailable(
+            f"explanations unavailable ({exc.name or exc} missing)"
+        ) from None
 
 
 _EXPLAINERS: dict[tuple[str, str], Any] = {}
@@ -54,8 +57,9 @@ def _explainer(model_dir: str, workspace: str):
         return _EXPLAINERS[key]
 
 
-def explain_job(cancel: Cancel, model_dir: str, path: str, cls: str, workspace: str
-                ) -> Iterator[Progress | Explanation]:
+def explain_job(
+    cancel: Cancel, model_dir: str, path: str, cls: str, workspace: str
+) -> Iterator[Progress | Explanation]:
     """Compute (or fetch from the workspace cache) the heatmap of ``cls`` for ``path``.
 
     All classes are explained at once (that is what the cache keeps), so switching the class
@@ -68,11 +72,24 @@ def explain_job(cancel: Cancel, model_dir: str, path: str, cls: str, workspace: 
         for p in job:
             cancel.check()
             yield p
+            if (partial := p.extra.get("partial")) is not None:
+                yield _for_view(mod, path, cls, partial)  # show the first look while refining
     except ImportError as exc:
-        raise ExplanationsUnavailable(f"explanations unavailable ({exc.name or exc} missing)") \
-            from None
-    result = job.result
-    if result is None:  # cancelled
-        return
+        raise ExplanationsUnavailable(
+            f"explanations unavailable ({exc.name or exc} missing)"
+        ) from None
+    if job.result is not None:  # None: cancelled
+        yield _for_view(mod, path, cls, job.result)
+
+
+def _for_view(mod: Any, path: str, cls: str, result: Any) -> Explanation:
     heat = result.map(cls)
-    yield Explanation(path, cls, heat, bool(mod.edge_flag(heat)), bool(result.from_cache))
+    return Explanation(
+        path,
+        cls,
+        heat,
+        bool(mod.edge_flag(heat)),
+        bool(result.from_cache),
+        result.samples,
+        result.final,
+    )

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 from inspector.explain import Explainer, ExplainSettings
+
+from .conftest import correlation
 
 
 def test_progress_is_reported_and_reaches_the_end(model_with_background, plate_png):
@@ -40,3 +44,25 @@ def test_runs_in_a_worker_thread_with_a_callable_cancel(model_with_background, p
     t.start()
     t.join(60)
     assert out["result"].maps.shape == (3, 96, 80)
+
+
+def test_first_looks_arrive_before_the_final_map_and_do_not_change_it(
+    model_with_background, plate_png
+):
+    progressive = ExplainSettings(nsamples=24, first_look=8, batch_size=8)
+    job = Explainer(model_with_background, settings=progressive).explain(plate_png)
+    looks = [p.extra["partial"] for p in job if "partial" in p.extra]
+    final = job.result
+    assert [look.samples for look in looks] == [8, 16]  # then 24 in the final result
+    assert all(not look.final for look in looks) and final.final and final.samples == 24
+    assert looks[0].maps.shape == final.maps.shape == (3, 96, 80)
+    assert np.array_equal(looks[0].logits, final.logits)
+    # a first look is a noisier estimate of the same map, not another map
+    corr = [correlation(a, b) for a, b in zip(looks[1].maps, final.maps, strict=True)]
+    assert min(corr) > 0.5
+
+    # chunking is not part of the result: one big batch gives the same final map
+    one_batch = ExplainSettings(nsamples=24, first_look=24, batch_size=24)
+    whole = Explainer(model_with_background, settings=one_batch).explain(plate_png).run()
+    np.testing.assert_allclose(whole.maps, final.maps, rtol=1e-4, atol=1e-6)
+    assert one_batch.digest() == progressive.digest()  # and the cache cannot tell them apart

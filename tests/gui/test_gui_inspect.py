@@ -15,13 +15,19 @@ from PySide6.QtGui import QDropEvent
 def drop(win, *paths: Path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
-                    Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    ev = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     win.dropEvent(ev)
 
 
-def test_label_undo_move_and_persist(qtbot, make_window, make_imagefolder, tiny_model_dir,
-                                     wait_scored, workspace):
+def test_label_undo_move_and_persist(
+    qtbot, make_window, make_imagefolder, tiny_model_dir, wait_scored, workspace
+):
     folder = make_imagefolder(per_class=2)
     win = make_window(tiny_model_dir)
     assert win.inspect.stack.currentWidget() is win.inspect.welcome  # first run: welcome page
@@ -42,15 +48,17 @@ def test_label_undo_move_and_persist(qtbot, make_window, make_imagefolder, tiny_
     # model's labels (none / some) ⊕ "crazing" via the digit key
     model_labels = set(view.current_entry().prediction.labels)
     qtbot.keyClick(view, Qt.Key.Key_1)
-    expected = tuple(c for c in ("crazing", "inclusion", "scratches")
-                     if c in model_labels ^ {"crazing"})
+    expected = tuple(
+        c for c in ("crazing", "inclusion", "scratches") if c in model_labels ^ {"crazing"}
+    )
     assert view.current_entry().labels == expected
     assert "(saved)" in win.statusBar().currentMessage()
 
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert view.current_entry().labels is None
-    qtbot.keyClick(view, Qt.Key.Key_Z,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(
+        view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
     assert view.current_entry().labels == expected
 
     # 0 = no defect on the first image, then the view moves on by itself
@@ -82,8 +90,9 @@ def test_label_undo_move_and_persist(qtbot, make_window, make_imagefolder, tiny_
     assert "no defect" in win2.inspect.label_text.text()
 
 
-def test_bad_file_goes_to_problems_list(qtbot, make_window, tmp_path, tiny_model_dir,
-                                        make_imagefolder, wait_scored):
+def test_bad_file_goes_to_problems_list(
+    qtbot, make_window, tmp_path, tiny_model_dir, make_imagefolder, wait_scored
+):
     folder = make_imagefolder(classes=("crazing",), per_class=2)
     (folder / "crazing" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     (folder / "crazing" / "empty.bmp").write_bytes(b"")
@@ -134,7 +143,42 @@ def test_filters_and_zoom(qtbot, make_window, make_imagefolder, tiny_model_dir, 
 
 
 def test_window_modules_import_no_torch_or_onnxruntime():
-    code = ("import sys, inspector.gui.app, inspector.gui.main_window, inspector.gui.jobs;"
-            "bad = [m for m in ('torch', 'onnxruntime', 'shap') if m in sys.modules];"
-            "assert not bad, bad")
+    code = (
+        "import sys, inspector.gui.app, inspector.gui.main_window, inspector.gui.jobs;"
+        "bad = [m for m in ('torch', 'onnxruntime', 'shap') if m in sys.modules];"
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_from_cache(
+    qtbot, make_window, make_imagefolder, tiny_model_dir, wait_scored, monkeypatch
+):
+    pytest.importorskip("torch", reason="heatmaps need the train extra (torch)")
+    drop_folder = make_imagefolder(per_class=1)
+    win = make_window(tiny_model_dir)
+    drop(win, drop_folder)
+    wait_scored(win, 3)
+    view = win.inspect
+    qtbot.waitUntil(view.image_view.has_image)
+    panel = view.explain
+    shown: list[str] = []
+    original = panel.set_message
+    monkeypatch.setattr(panel, "set_message", lambda text: (shown.append(text), original(text)))
+
+    qtbot.keyClick(view, Qt.Key.Key_H)  # the shortcut from F1's list
+    cls = panel.current_class()
+    qtbot.waitUntil(lambda: shown and shown[-1] == cls, timeout=60000)  # the final map
+    assert view.image_view.overlay_visible()
+    looks = [m for m in shown if "first look" in m]
+    assert looks and looks[0].startswith(f"{cls}: first look (8 samples)")  # before the final
+    assert shown.index(looks[0]) < len(shown) - 1
+
+    other = next(
+        i for i in range(panel.class_combo.count()) if panel.class_combo.itemText(i) != cls
+    )
+    panel.class_combo.setCurrentIndex(other)  # all classes were computed: served from the cache
+    qtbot.waitUntil(lambda: shown[-1].endswith("(cached)"), timeout=10000)
+    assert shown[-1] == f"{panel.class_combo.itemText(other)} (cached)"
+    qtbot.keyClick(view, Qt.Key.Key_H)
+    assert not view.image_view.overlay_visible()

@@ -438,7 +438,10 @@ class InspectView(QWidget):
             return
         self.image_view.set_overlay(jobs.colorize(ex.heatmap))
         self.explain.edge_flag.setVisible(ex.edge_attention)
-        self.explain.set_message(f"{ex.cls}{' (cached)' if ex.cached else ''}")
+        if not ex.final:
+            self.explain.set_message(f"{ex.cls}: first look ({ex.samples} samples), refining…")
+        else:
+            self.explain.set_message(f"{ex.cls}{' (cached)' if ex.cached else ''}")
 
     def _on_explain_error(self, exc: BaseException) -> None:
         self.explain.set_busy(None)
