@@ -31,19 +31,19 @@ class ExplainSettings:
     the shipped model blurring does not bring a few-sample map much closer to the converged one
     (its noise is not only per-pixel; see benchmarks/bench_explain.py).
 
-    Expected gradients converge slowly on a trained CNN (measured: 8 samples correlate only ~0.3
-    with the same estimator at 256), so the estimate is *progressive*: ``first_look`` samples give
-    a first all-class map (≈ 0.5 s for the shipped model on 2 cores), which viewers show while the
-    remaining samples, ``batch_size`` at a time, refine it up to ``nsamples``. Only the final map
-    is cached.
+    Expected gradients converge slowly on a trained CNN (benchmarks/bench_explain.py: 8 samples
+    correlate ~0.3 with the same estimator at 256 samples, 64 samples ~0.55), so no sample count
+    is both fast and good. The estimate is therefore *progressive*: ``first_look`` samples give a
+    first all-class map (under 0.5 s for the shipped model on 2 cores), which viewers show while
+    the rest, ``batch_size`` at a time, refine it up to ``nsamples``. Only the final map is cached.
     """
 
-    nsamples: int = 32
+    nsamples: int = 30
     seed: int = 0
     sampling: str = "stratified"
     smooth_sigma: float = 0.0
-    batch_size: int = 8
-    first_look: int = 8
+    batch_size: int = 12
+    first_look: int = 6
 
     def __post_init__(self) -> None:
         if self.nsamples < 1:

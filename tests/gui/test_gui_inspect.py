@@ -171,7 +171,7 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
     qtbot.waitUntil(lambda: shown and shown[-1] == cls, timeout=60000)  # the final map
     assert view.image_view.overlay_visible()
     looks = [m for m in shown if "first look" in m]
-    assert looks and looks[0].startswith(f"{cls}: first look (8 samples)")  # before the final
+    assert looks and looks[0].startswith(f"{cls}: first look (6 samples)")  # before the final
     assert shown.index(looks[0]) < len(shown) - 1
 
     other = next(
