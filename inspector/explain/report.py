@@ -186,6 +186,13 @@ def format_report(rep: Report) -> str:
         f"{EDGE_FLAG_THRESHOLD}); del/rand AUC = mean class probability while deleting 0–50% of "
         "pixels by attribution / at random (lower = map finds what matters)."
     )
+    boxed = [r for r in rep.rows if np.isfinite(r.ratio)]
+    if boxed:
+        room = sum(1.0 / r.area_share >= 3 for r in boxed)
+        lines.append(
+            f"The boxes leave room for 3× in {room} of {len(boxed)} images (the others cover over a "
+            f"third of theirs); a median of 3× needs {len(boxed) // 2 + 1} images at 3× or more."
+        )
     if rep.skipped:
         lines.append(f"skipped {len(rep.skipped)}: {rep.skipped[0]}" + (" …" if len(rep.skipped) > 1 else ""))
     if rep.cancelled:

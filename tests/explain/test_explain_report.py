@@ -42,6 +42,8 @@ def test_report_prints_a_row_per_class_and_overall(model_with_background, tmp_pa
         row = next(ln for ln in lines if ln.startswith(c))
         assert row.split()[1] == ("6" if c == "all" else "2")  # images per row
         assert "nan" not in row  # every image had a box of its class
+    # every 31×31 box covers 23 % of its 64×64 image, so 3× is possible (up to 4.3×) in all six
+    assert "room for 3× in 6 of 6 images" in out and "needs 4 images at 3× or more" in out
 
 
 def test_report_on_a_missing_split_is_a_one_line_error(model_with_background, tmp_path, capsys):
