@@ -104,8 +104,9 @@ def child(tmp: Path) -> int:
     wait(view.image_view.has_image, 10)
     view.toggle_class(5)  # a label decision, so the status shows in the gallery and panel
     view.explain.show_box.setChecked(True)
-    wait(lambda: view.image_view.overlay_visible() or "unavailable" in
-         view.explain.message.text() or "failed" in view.explain.message.text(), 120)
+    msg = view.explain.message.text
+    wait(lambda: (view.image_view.overlay_visible() and "refining" not in msg())  # the final map
+         or "unavailable" in msg() or "failed" in msg(), 120)
     wait(lambda: len(view.thumbs) >= min(12, view.model.rowCount()), 10)
     for _ in range(20):
         qapp.processEvents()
