@@ -115,9 +115,10 @@ def _image(explainer, args: argparse.Namespace) -> int:
         k = expl.index(c)
         amap = expl.maps[k]
         flag = "  EDGES: model looks at the edges" if edge_flag(amap) else ""
-        print(f"{c:<{width}}  p={expl.probabilities[k]:.3f}  logit {expl.logits[k]:+.2f} = base "
-              f"{expl.base_values[k]:+.2f} + attributions {amap.sum():+.2f}  "
-              f"edge share {edge_attention(amap):.2f}{flag}")
+        # Additivity holds for the expectation only; the Monte-Carlo estimate misses by some.
+        print(f"{c:<{width}}  p={expl.probabilities[k]:.3f}  logit {expl.logits[k]:+.2f} ≈ base "
+              f"{expl.base_values[k]:+.2f} + attributions {amap.sum():+.2f} "
+              f"({expl.samples} samples)  edge share {edge_attention(amap):.2f}{flag}")
         title = f"{c} p={expl.probabilities[k]:.2f}"
         panels.append(render_overlay(gray, amap, opacity=args.opacity,
                                      clip_percentile=args.clip, title=title))
