@@ -60,9 +60,11 @@ def ensure_model(cache: Path) -> Path:
     out = cache / "tiny-model"
     if not (out / "model.onnx").is_file():
         repo = Path(__file__).resolve().parents[1]
-        code = (f"import sys; sys.path.insert(0, {str(repo / 'tests')!r});"
-                "from conftest import make_model_version; from pathlib import Path;"
-                f"make_model_version(Path({str(out)!r}), size=64)")
+        code = (
+            f"import sys; sys.path.insert(0, {str(repo / 'tests')!r});"
+            "from conftest import make_model_version; from pathlib import Path;"
+            f"make_model_version(Path({str(out)!r}), size=64)"
+        )
         subprocess.run([sys.executable, "-c", code], check=True)
     return out
 
@@ -81,8 +83,19 @@ def main() -> int:
         make_images(cache / "images", args.images)
         model = args.model or str(ensure_model(cache))
         print(f"fixtures ready in {time.perf_counter() - t:.1f} s (not timed)", flush=True)
-        return subprocess.run([sys.executable, __file__, "--child", "--images", str(args.images),
-                               "--seconds", str(args.seconds), "--model", model]).returncode
+        return subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--images",
+                str(args.images),
+                "--seconds",
+                str(args.seconds),
+                "--model",
+                model,
+            ]
+        ).returncode
     tmp = Path(tempfile.mkdtemp(prefix="inspector-bench-ws-"))
     os.environ["INSPECTOR_CONFIG_DIR"] = str(tmp / "config")
     os.environ["INSPECTOR_NO_ERROR_DIALOG"] = "1"
@@ -108,11 +121,12 @@ def main() -> int:
     win.show()
     QTest.qWaitForWindowExposed(win, 5000)
     t_window = time.perf_counter() - T0
-    phases = (f"imports {t_imports:.2f}, QApplication {t_app - t_imports:.2f}, "
-              f"window+store {t_built - t_app:.2f}, show {t_window - t_built:.2f} s")
+    phases = (
+        f"imports {t_imports:.2f}, QApplication {t_app - t_imports:.2f}, "
+        f"window+store {t_built - t_app:.2f}, show {t_window - t_built:.2f} s"
+    )
     torch_at_start = "torch" in sys.modules
     ort_at_start = "onnxruntime" in sys.modules
-
 
     # -- heartbeat -----------------------------------------------------------------------------------
     gaps: list[float] = []
@@ -172,10 +186,18 @@ def main() -> int:
         if "switch_stop" not in marks and now > 6:
             marks["switch_stop"] = now
             switch.stop()
-        scored = view.model.entries() and not view._pending_score and \
-            not win.runner.is_running("score") and view.predictor is not None
-        if "scored" not in marks and n >= args.images and scored and \
-                all(e.prediction is not None or e.error for e in view.model.entries()):
+        scored = (
+            view.model.entries()
+            and not view._pending_score
+            and not win.runner.is_running("score")
+            and view.predictor is not None
+        )
+        if (
+            "scored" not in marks
+            and n >= args.images
+            and scored
+            and all(e.prediction is not None or e.error for e in view.model.entries())
+        ):
             marks["scored"] = now
             if now > 6:
                 break
@@ -190,23 +212,37 @@ def main() -> int:
     max_stall = max(0.0, stalls[-1] - 10.0) if stalls else float("nan")
     p99 = stalls[int(len(stalls) * 0.99)] - 10.0 if stalls else float("nan")
     rows = [
-        ("start to window (s)", t_window, f"torch imported: {torch_at_start}, "
-                                          f"onnxruntime imported: {ort_at_start}"),
+        (
+            "start to window (s)",
+            t_window,
+            f"torch imported: {torch_at_start}, onnxruntime imported: {ort_at_start}",
+        ),
         ("first thumbnails (s)", marks.get("thumbs", float("nan")), "first screenful cached"),
         ("max stall (ms)", max_stall, f"p99 {p99:.1f} ms over {len(gaps)} beats"),
-        ("max stall after 1 s (ms)", max(0.0, max(late_gaps, default=10.0) - 10.0),
-         "after the native libraries (ORT, OpenCV, PIL) are loaded"),
+        (
+            "max stall after 1 s (ms)",
+            max(0.0, max(late_gaps, default=10.0) - 10.0),
+            "after the native libraries (ORT, OpenCV, PIL) are loaded",
+        ),
         ("all rows listed (s)", marks.get("rows", float("nan")), f"{view.model.rowCount():,} rows"),
-        ("all scored (s)", marks.get("scored", float("nan")),
-         f"{n_scored:,} scored in the session"),
+        (
+            "all scored (s)",
+            marks.get("scored", float("nan")),
+            f"{n_scored:,} scored in the session",
+        ),
     ]
     print(f"\nGUI benchmark: {args.images:,} images, model {model_dir}")
     print(f"(workers stopped cleanly: {ok}; start-up phases: {phases})")
     if long_gaps:
         worst = sorted(long_gaps, key=lambda g: -g[1])[:5]
-        print("(longest gaps at t+s: " + ", ".join(f"{t:.2f}s:{g:.0f}ms" for t, g in worst)
-              + f"; marks {', '.join(f'{k} {v:.2f}' for k, v in marks.items())})")
-    print(f"(machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n")
+        print(
+            "(longest gaps at t+s: "
+            + ", ".join(f"{t:.2f}s:{g:.0f}ms" for t, g in worst)
+            + f"; marks {', '.join(f'{k} {v:.2f}' for k, v in marks.items())})"
+        )
+    print(
+        f"(machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)\n"
+    )
     print(f"| {'measure':<22} | {'value':>9} | {'target':>7} | {'pass':<4} | note")
     print(f"|{'-' * 24}|{'-' * 11}|{'-' * 9}|{'-' * 6}|------")
     failed = torch_at_start

@@ -25,8 +25,11 @@ def parent() -> int:
     env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
     xvfb = None
     if not os.environ.get("DISPLAY"):
-        xvfb = subprocess.Popen(["Xvfb", ":99", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        xvfb = subprocess.Popen(
+            ["Xvfb", ":99", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(1.0)
         env["DISPLAY"] = ":99"
     env["QT_QPA_PLATFORM"] = "xcb"
@@ -64,10 +67,12 @@ def model(tmp: Path) -> str:
     if (default_model_dir() / "model.onnx").is_file():
         return str(default_model_dir())
     out = tmp / "tiny-model"
-    code = (f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r});"
-            "from conftest import make_model_version; from pathlib import Path;"
-            f"make_model_version(Path({str(out)!r}), classes=('crazing','inclusion','patches',"
-            "'pitted_surface','rolled-in_scale','scratches'), size=200, version='tiny-untrained')")
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r});"
+        "from conftest import make_model_version; from pathlib import Path;"
+        f"make_model_version(Path({str(out)!r}), classes=('crazing','inclusion','patches',"
+        "'pitted_surface','rolled-in_scale','scratches'), size=200, version='tiny-untrained')"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     return str(out)
 
@@ -98,15 +103,26 @@ def child(tmp: Path) -> int:
     wait(lambda: win.inspect.predictor is not None or win.model_label.text() == "no model", 60)
     win.open_paths([str(folder)])
     view = win.inspect
-    wait(lambda: view.model.rowCount() > 0 and all(
-        e.prediction is not None or e.error for e in view.model.entries()), 60)
+    wait(
+        lambda: (
+            view.model.rowCount() > 0
+            and all(e.prediction is not None or e.error for e in view.model.entries())
+        ),
+        60,
+    )
     view.select_row(min(6, view.proxy.rowCount() - 1))
     wait(view.image_view.has_image, 10)
     view.toggle_class(5)  # a label decision, so the status shows in the gallery and panel
     view.explain.show_box.setChecked(True)
     msg = view.explain.message.text
-    wait(lambda: (view.image_view.overlay_visible() and "refining" not in msg())  # the final map
-         or "unavailable" in msg() or "failed" in msg(), 120)
+    wait(
+        lambda: (
+            (view.image_view.overlay_visible() and "refining" not in msg())  # the final map
+            or "unavailable" in msg()
+            or "failed" in msg()
+        ),
+        120,
+    )
     wait(lambda: len(view.thumbs) >= min(12, view.model.rowCount()), 10)
     for _ in range(20):
         qapp.processEvents()

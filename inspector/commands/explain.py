@@ -18,29 +18,60 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="per-class SHAP heatmaps of an image, or the checks report")
     p.add_argument("image", nargs="?", metavar="IMAGE", help="image to explain")
-    p.add_argument("--class", dest="classes", action="append", metavar="C",
-                   help="class to show (repeatable; default: all classes)")
-    p.add_argument("--model", metavar="DIR", help="model version folder (default: the shipped model)")
+    p.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        metavar="C",
+        help="class to show (repeatable; default: all classes)",
+    )
+    p.add_argument(
+        "--model", metavar="DIR", help="model version folder (default: the shipped model)"
+    )
     p.add_argument("--out", metavar="PNG", help="where to write the overlay image")
     p.add_argument("--opacity", type=float, default=0.6, help="heatmap opacity 0..1 (default 0.6)")
-    p.add_argument("--clip", type=float, default=99.0, metavar="PCT",
-                   help="colour scale = this percentile of |attribution| (default 99)")
+    p.add_argument(
+        "--clip",
+        type=float,
+        default=99.0,
+        metavar="PCT",
+        help="colour scale = this percentile of |attribution| (default 99)",
+    )
     p.add_argument("--gradcam", action="store_true", help="add a Grad-CAM panel for comparison")
     p.add_argument("--nsamples", type=int, default=None, help="expected-gradients samples")
-    p.add_argument("--smooth", type=float, default=None, metavar="PX",
-                   help="blur the maps by this sigma (pixels at the model's input size)")
+    p.add_argument(
+        "--smooth",
+        type=float,
+        default=None,
+        metavar="PX",
+        help="blur the maps by this sigma (pixels at the model's input size)",
+    )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--cache", metavar="DIR", help="cache folder (default: WORKSPACE/explanations)")
-    p.add_argument("--report", action="store_true", help="run the checks over a split and print a table")
-    p.add_argument("--split", default="test", help="split of SPLITS.csv for --report (default test)")
-    p.add_argument("--data", metavar="DIR",
-                   help="labelled data (class folders + SPLITS.csv); default: the model's training data")
+    p.add_argument(
+        "--report", action="store_true", help="run the checks over a split and print a table"
+    )
+    p.add_argument(
+        "--split", default="test", help="split of SPLITS.csv for --report (default test)"
+    )
+    p.add_argument(
+        "--data",
+        metavar="DIR",
+        help="labelled data (class folders + SPLITS.csv); default: the model's training data",
+    )
     p.add_argument("--boxes", metavar="DIR", help="NEU-DET VOC XML folder for the box check")
     p.add_argument("--limit", type=int, default=None, help="--report: first N images only")
-    p.add_argument("--make-background", action="store_true",
-                   help="draw the background set from --data and store it in the model folder")
-    p.add_argument("--per-class", type=int, default=4,
-                   help="--make-background: images per class (the shipped model uses 3 to fit 20 MiB)")
+    p.add_argument(
+        "--make-background",
+        action="store_true",
+        help="draw the background set from --data and store it in the model folder",
+    )
+    p.add_argument(
+        "--per-class",
+        type=int,
+        default=4,
+        help="--make-background: images per class (the shipped model uses 3 to fit 20 MiB)",
+    )
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=run)
@@ -68,8 +99,12 @@ def run(args: argparse.Namespace) -> int:
     if args.make_background:
         return _make_background(model_dir, args.data, args.per_class)
     explainer = Explainer(
-        model_dir, settings=settings, cache=None if args.no_cache else _cache_dir(args),
-        data_dir=args.data, device=args.device, threads=args.threads,
+        model_dir,
+        settings=settings,
+        cache=None if args.no_cache else _cache_dir(args),
+        data_dir=args.data,
+        device=args.device,
+        threads=args.threads,
     )
     if args.report:
         return _report(explainer, args)
@@ -107,8 +142,11 @@ def _image(explainer, args: argparse.Namespace) -> int:
 
             raise ModelError(f"unknown class {c!r}; this model knows {explainer.classes}")
     origin = "cache" if expl.from_cache else f"{explainer.device}"
-    print(f"model {expl.model_version}; {expl.seconds * 1000:.0f} ms ({origin}); "
-          f"background: {expl.background_source}", file=sys.stderr)
+    print(
+        f"model {expl.model_version}; {expl.seconds * 1000:.0f} ms ({origin}); "
+        f"background: {expl.background_source}",
+        file=sys.stderr,
+    )
     panels = []
     width = max(len(c) for c in classes)
     for c in classes:
@@ -116,16 +154,25 @@ def _image(explainer, args: argparse.Namespace) -> int:
         amap = expl.maps[k]
         flag = "  EDGES: model looks at the edges" if edge_flag(amap) else ""
         # Additivity holds for the expectation only; the Monte-Carlo estimate misses by some.
-        print(f"{c:<{width}}  p={expl.probabilities[k]:.3f}  logit {expl.logits[k]:+.2f} ≈ base "
-              f"{expl.base_values[k]:+.2f} + attributions {amap.sum():+.2f} "
-              f"({expl.samples} samples)  edge share {edge_attention(amap):.2f}{flag}")
+        print(
+            f"{c:<{width}}  p={expl.probabilities[k]:.3f}  logit {expl.logits[k]:+.2f} ≈ base "
+            f"{expl.base_values[k]:+.2f} + attributions {amap.sum():+.2f} "
+            f"({expl.samples} samples)  edge share {edge_attention(amap):.2f}{flag}"
+        )
         title = f"{c} p={expl.probabilities[k]:.2f}"
-        panels.append(render_overlay(gray, amap, opacity=args.opacity,
-                                     clip_percentile=args.clip, title=title))
+        panels.append(
+            render_overlay(gray, amap, opacity=args.opacity, clip_percentile=args.clip, title=title)
+        )
         if args.gradcam:
-            panels.append(render_overlay(gray, _gradcam_map(explainer, gray, c),
-                                         opacity=args.opacity, clip_percentile=args.clip,
-                                         title=f"{c} Grad-CAM"))
+            panels.append(
+                render_overlay(
+                    gray,
+                    _gradcam_map(explainer, gray, c),
+                    opacity=args.opacity,
+                    clip_percentile=args.clip,
+                    title=f"{c} Grad-CAM",
+                )
+            )
     path = save_png(args.out, hstack_panels(panels))
     print(f"wrote {path}", file=sys.stderr)
     return 0
@@ -151,7 +198,9 @@ def _report(explainer, args: argparse.Namespace) -> int:
         raise DatasetError("--report needs --data DIR (class folders + SPLITS.csv)")
     boxes = Path(args.boxes) if args.boxes else data.parent / "neu-det-annotations"
     if not boxes.is_dir():
-        print(f"no boxes at {boxes}: the box columns stay empty (give --boxes DIR)", file=sys.stderr)
+        print(
+            f"no boxes at {boxes}: the box columns stay empty (give --boxes DIR)", file=sys.stderr
+        )
         boxes = None
     gen = explain_report(explainer, data, boxes, split=args.split, limit=args.limit)
     last = -1

@@ -111,8 +111,15 @@ class ExplanationCache:
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (image_sha256, model_key, settings_digest, model_version, name,
-                 json.dumps(meta), time.time()),
+                (
+                    image_sha256,
+                    model_key,
+                    settings_digest,
+                    model_version,
+                    name,
+                    json.dumps(meta),
+                    time.time(),
+                ),
             )
         return self.root / name
 

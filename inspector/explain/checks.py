@@ -104,8 +104,10 @@ def deletion_test(
     ``probability`` maps a batch (N, C, s, s) to the class's probabilities (N,). One batch, one call.
     """
     n = model_map.size
-    orders = [np.argsort(-model_map.ravel(), kind="stable"),
-              np.random.default_rng(seed).permutation(n)]
+    orders = [
+        np.argsort(-model_map.ravel(), kind="stable"),
+        np.random.default_rng(seed).permutation(n),
+    ]
     fill = x.mean(axis=(1, 2), keepdims=True)
     batch = []
     for order in orders:

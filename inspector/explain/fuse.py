@@ -31,11 +31,17 @@ def fuse_conv_bn(model: torch.nn.Module, example: torch.Tensor) -> torch.nn.Modu
     hooks = []
     for mod in fused.modules():
         if isinstance(mod, nn.Conv2d):
-            hooks.append(mod.register_forward_hook(
-                lambda m, _i, out: convs.__setitem__(id(out), (m, out))))
+            hooks.append(
+                mod.register_forward_hook(lambda m, _i, out: convs.__setitem__(id(out), (m, out)))
+            )
         elif isinstance(mod, nn.BatchNorm2d):
-            hooks.append(mod.register_forward_pre_hook(
-                lambda m, inp: pairs.append((convs[id(inp[0])][0], m)) if id(inp[0]) in convs else None))
+            hooks.append(
+                mod.register_forward_pre_hook(
+                    lambda m, inp: (
+                        pairs.append((convs[id(inp[0])][0], m)) if id(inp[0]) in convs else None
+                    )
+                )
+            )
     with torch.no_grad():
         reference = fused(example)
     for h in hooks:
@@ -58,8 +64,11 @@ def _fold(fused: torch.nn.Module, pairs: list) -> None:
 
     with torch.no_grad():
         for conv, bn in pairs:
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps) if bn.affine else \
-                1.0 / torch.sqrt(bn.running_var + bn.eps)
+            scale = (
+                bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                if bn.affine
+                else 1.0 / torch.sqrt(bn.running_var + bn.eps)
+            )
             shift = (bn.bias if bn.affine else 0.0) - bn.running_mean * scale
             conv.weight.mul_(scale.view(-1, 1, 1, 1))
             bias = conv.bias if conv.bias is not None else torch.zeros_like(shift)

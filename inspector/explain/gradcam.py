@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     import torch
 
 
-def gradcam(model: torch.nn.Module, x: np.ndarray, class_index: int, device: str = "cpu") -> np.ndarray:
+def gradcam(
+    model: torch.nn.Module, x: np.ndarray, class_index: int, device: str = "cpu"
+) -> np.ndarray:
     """ReLU(Σ_k mean(∂y_c/∂A_k)·A_k), upsampled bilinearly to the input size."""
     import torch
     import torch.nn.functional as F

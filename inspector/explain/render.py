@@ -65,8 +65,9 @@ def colorbar(height: int, vmax: float, width: int = 14, label_width: int = 64) -
     panel[:, :width] = bar
     scale = max(0.3, min(0.45, height / 400))
     for text, y in ((f"+{vmax:.2g}", 12), ("0", height // 2 + 4), (f"-{vmax:.2g}", height - 4)):
-        cv2.putText(panel, text, (width + 3, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            panel, text, (width + 3, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA
+        )
     return panel
 
 
@@ -93,8 +94,9 @@ def render_overlay(
         rgb = np.concatenate([rgb, gap, bar], axis=1)
     if title:
         strip = np.full((22, rgb.shape[1], 3), 255, np.uint8)
-        cv2.putText(strip, title, (3, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
-                    cv2.LINE_AA)
+        cv2.putText(
+            strip, title, (3, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA
+        )
         rgb = np.concatenate([strip, rgb])
     return rgb
 

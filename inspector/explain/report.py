@@ -108,11 +108,22 @@ def explain_report(
                 ratio = box_agreement(amap, mask).ratio
                 area = float(mask.mean())
                 gc_ratio = box_agreement(cam, mask).ratio
-        dele = deletion_test(lambda b, c=c: sigmoid(explainer.logits(b)[:, c]), x,
-                             expl.model_maps[0])
-        rep.rows.append(ImageCheck(str(path), cls, edge_attention(amap), ratio, gc_ratio,
-                                   edge_attention(cam), area, dele.auc_attribution,
-                                   dele.auc_random))
+        dele = deletion_test(
+            lambda b, c=c: sigmoid(explainer.logits(b)[:, c]), x, expl.model_maps[0]
+        )
+        rep.rows.append(
+            ImageCheck(
+                str(path),
+                cls,
+                edge_attention(amap),
+                ratio,
+                gc_ratio,
+                edge_attention(cam),
+                area,
+                dele.auc_attribution,
+                dele.auc_random,
+            )
+        )
         yield Progress(i + 1, len(files), path.name)
     return rep
 
@@ -155,19 +166,23 @@ def _summary(rows: list[ImageCheck]) -> dict[str, float]:
 
 def summarise(rep: Report) -> dict[str, dict[str, float]]:
     """Per class and "all": medians of the checks (see :func:`format_report` for the columns)."""
-    out = {c: _summary([r for r in rep.rows if r.cls == c])
-           for c in sorted({r.cls for r in rep.rows})}
+    out = {
+        c: _summary([r for r in rep.rows if r.cls == c]) for c in sorted({r.cls for r in rep.rows})
+    }
     out["all"] = _summary(rep.rows)
     return out
 
 
 def format_report(rep: Report) -> str:
     """A plain-text table: one line per class and one for the whole split."""
-    head = (f"{'class':<16}{'n':>4}  {'SHAP box×':>9} {'≥3×':>5} {'GradCAM box×':>12} {'ceiling':>7}  "
-            f"{'edge':>5} {'flag':>4} {'GC edge':>7}  {'del AUC':>7} {'rand AUC':>8} {'del<rand':>8}")
+    head = (
+        f"{'class':<16}{'n':>4}  {'SHAP box×':>9} {'≥3×':>5} {'GradCAM box×':>12} {'ceiling':>7}  "
+        f"{'edge':>5} {'flag':>4} {'GC edge':>7}  {'del AUC':>7} {'rand AUC':>8} {'del<rand':>8}"
+    )
     lines = [
         f"model {rep.model_version}, split {rep.split}, background: {rep.background_source}",
-        head, "-" * len(head),
+        head,
+        "-" * len(head),
     ]
     summary = summarise(rep)
     for name, s in summary.items():
@@ -194,7 +209,9 @@ def format_report(rep: Report) -> str:
             f"third of theirs); a median of 3× needs {len(boxed) // 2 + 1} images at 3× or more."
         )
     if rep.skipped:
-        lines.append(f"skipped {len(rep.skipped)}: {rep.skipped[0]}" + (" …" if len(rep.skipped) > 1 else ""))
+        lines.append(
+            f"skipped {len(rep.skipped)}: {rep.skipped[0]}" + (" …" if len(rep.skipped) > 1 else "")
+        )
     if rep.cancelled:
         lines.append("cancelled before the end of the split")
     return "\n".join(lines)

@@ -15,9 +15,7 @@ def smooth_maps(maps: np.ndarray, sigma: float) -> np.ndarray:
     """Gaussian-blur each (H, W) map; the per-pixel Monte-Carlo noise averages out."""
     if sigma <= 0:
         return maps.astype(np.float32, copy=False)
-    return np.stack(
-        [cv2.GaussianBlur(m.astype(np.float32), (0, 0), sigmaX=sigma) for m in maps]
-    )
+    return np.stack([cv2.GaussianBlur(m.astype(np.float32), (0, 0), sigmaX=sigma) for m in maps])
 
 
 def _column_weights(n_out: int, n_in: int) -> np.ndarray:
@@ -39,7 +37,9 @@ def resize_maps(maps: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
         return maps.astype(np.float32, copy=False)
     weight = np.outer(_column_weights(H, h), _column_weights(W, w)).astype(np.float32)
     weight *= (h * w) / float(H * W)
-    return np.stack([
-        cv2.resize(m.astype(np.float32) * weight, (W, H), interpolation=cv2.INTER_LINEAR)
-        for m in maps
-    ])
+    return np.stack(
+        [
+            cv2.resize(m.astype(np.float32) * weight, (W, H), interpolation=cv2.INTER_LINEAR)
+            for m in maps
+        ]
+    )

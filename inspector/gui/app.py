@@ -41,7 +41,8 @@ def setup_logging(workspace: Path) -> Path:
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+        )
     except OSError:
         handler = logging.StreamHandler()
         log_file = Path("<stderr>")
@@ -67,7 +68,8 @@ def install_excepthook(log_file: Path) -> None:
 
     def hook(et, ev, tb) -> None:
         text = getattr(ev, "__traceback_text__", None) or "".join(
-            traceback.format_exception(et, ev, tb))
+            traceback.format_exception(et, ev, tb)
+        )
         app = QApplication.instance()
         win = app.activeWindow() if app else None
         if isinstance(ev, InspectorError):  # expected: a plain message, never a traceback dialog
@@ -157,8 +159,11 @@ def main(args: argparse.Namespace | None = None) -> int:
     settings.save()
     win = build_window(workspace, settings, model_dir)
     win.show()
-    log.info("window shown %.0f ms after start (workspace %s)",
-             (time.perf_counter() - t0) * 1000, workspace)
+    log.info(
+        "window shown %.0f ms after start (workspace %s)",
+        (time.perf_counter() - t0) * 1000,
+        workspace,
+    )
     paths = getattr(args, "paths", None)
     if paths:
         win.open_paths(list(paths))

@@ -76,8 +76,9 @@ class ScoreBatch:
     states: dict[str, LabelState]
 
 
-def score_paths(cancel: Cancel, predictor, paths: list[str], service: LabelService | None,
-                batch_size: int = 16) -> Iterator[ScoreBatch | Progress]:
+def score_paths(
+    cancel: Cancel, predictor, paths: list[str], service: LabelService | None, batch_size: int = 16
+) -> Iterator[ScoreBatch | Progress]:
     """Decode + score files (predictor may be None: only label states), record predictions."""
     total = len(paths)
     for start in range(0, total, batch_size):

@@ -65,13 +65,15 @@ class LabelService:
         self._store.close()
 
     # -- worker-thread helpers -------------------------------------------------------------------
-    def register_model(self, version: str, classes: Iterable[str], thresholds: Iterable[float],
-                       path: str) -> None:
+    def register_model(
+        self, version: str, classes: Iterable[str], thresholds: Iterable[float], path: str
+    ) -> None:
         """Record the model in use; make it the workspace's active one if there is none."""
         if self.read_only:
             return
-        self._store.register_model(version, classes=list(classes), thresholds=list(thresholds),
-                                   path=path)
+        self._store.register_model(
+            version, classes=list(classes), thresholds=list(thresholds), path=path
+        )
         if self._store.active_model() is None:
             self._store.set_model_status(version, "active")
 
@@ -128,8 +130,9 @@ class LabelService:
             return []
 
 
-def open_service(workspace: str | os.PathLike[str], user: str, role: str
-                 ) -> tuple[LabelService | None, str]:
+def open_service(
+    workspace: str | os.PathLike[str], user: str, role: str
+) -> tuple[LabelService | None, str]:
     """(service, problem): the problem is a one-line message when the store cannot be opened."""
     try:
         return LabelService.open(workspace, user, role), ""

@@ -29,8 +29,12 @@ log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, workspace: str | os.PathLike[str], settings: Settings,
-                 model_dir: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        workspace: str | os.PathLike[str],
+        settings: Settings,
+        model_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("Plate Inspector")
         self.setObjectName("mainWindow")
@@ -109,14 +113,14 @@ class MainWindow(QMainWindow):
     def open_store(self) -> None:
         if self.service is not None:
             self.service.close()
-        self.service, problem = open_service(self.workspace, self.settings.user,
-                                             self.settings.role)
+        self.service, problem = open_service(self.workspace, self.settings.user, self.settings.role)
         if problem:
             self.statusBar().showMessage(problem)
             self.add_problem(self.workspace, problem)
         elif self.service is not None and self.service.read_only:
-            self.statusBar().showMessage(f"Workspace {self.workspace} is read-only: "
-                                         "labels will not be saved")
+            self.statusBar().showMessage(
+                f"Workspace {self.workspace} is read-only: labels will not be saved"
+            )
         self.inspect.set_service(self.service)
 
     def load_model(self) -> None:
@@ -125,17 +129,23 @@ class MainWindow(QMainWindow):
 
         model_dir = self.model_dir or str(default_model_dir())
         self.model_label.setText("model: loading…")
-        self.runner.submit("model", jobs.load_predictor, model_dir, self.service,
-                           wants_cancel=True,
-                           on_result=lambda p, d=model_dir: self._model_ready(p, d),
-                           on_error=self._model_failed)
+        self.runner.submit(
+            "model",
+            jobs.load_predictor,
+            model_dir,
+            self.service,
+            wants_cancel=True,
+            on_result=lambda p, d=model_dir: self._model_ready(p, d),
+            on_error=self._model_failed,
+        )
 
     def _model_ready(self, predictor, model_dir: str) -> None:
         self.model_label.setText(f"model {predictor.version} · {predictor.device}")
         self.model_label.setToolTip(f"{model_dir}\n{predictor.device}: {predictor.device_reason}")
         self.statusBar().showMessage(
             f"Model {predictor.version} ready on {predictor.device} ({predictor.device_reason})",
-            10000)
+            10000,
+        )
         self.inspect.set_predictor(predictor, model_dir)
 
     def _model_failed(self, exc: BaseException) -> None:
@@ -169,20 +179,23 @@ class MainWindow(QMainWindow):
         self.settings.save()
 
     def open_folder_dialog(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Open a folder of plate images",
-                                             (self.settings.recent_folders or [""])[0])
+        d = QFileDialog.getExistingDirectory(
+            self, "Open a folder of plate images", (self.settings.recent_folders or [""])[0]
+        )
         if d:
             self.open_paths([d])
 
     def open_files_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Open plate images", "", "Images (*.bmp *.png *.jpg *.jpeg *.tif *.tiff)")
+            self, "Open plate images", "", "Images (*.bmp *.png *.jpg *.jpeg *.tif *.tiff)"
+        )
         if files:
             self.open_paths(files)
 
     def watch_folder_dialog(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Watch a folder for new images",
-                                             self.settings.watch_folder)
+        d = QFileDialog.getExistingDirectory(
+            self, "Watch a folder for new images", self.settings.watch_folder
+        )
         if d:
             self.watch(d)
 
@@ -212,8 +225,10 @@ class MainWindow(QMainWindow):
         d = QFileDialog.getExistingDirectory(self, "Open a labelled dataset (a folder per class)")
         if d:
             self.open_paths([d])
-            self.statusBar().showMessage("Images opened; to import their folder labels into the "
-                                         "workspace run `inspector import` (coming to this window)")
+            self.statusBar().showMessage(
+                "Images opened; to import their folder labels into the "
+                "workspace run `inspector import` (coming to this window)"
+            )
 
     def show_shortcuts(self) -> None:
         rows = [(" / ".join(keys), text) for keys, _name, text in SHORTCUTS]

@@ -17,8 +17,9 @@ from inspector.gui.qtcompat import emit
 from inspector.gui.workers import Cancel, Runner
 
 
-def scan_folder(cancel: Cancel, folder: str, known: frozenset[str], sizes: dict[str, int]
-                ) -> tuple[list[str], dict[str, int]]:
+def scan_folder(
+    cancel: Cancel, folder: str, known: frozenset[str], sizes: dict[str, int]
+) -> tuple[list[str], dict[str, int]]:
     """(new stable files oldest first, sizes of files still growing) — runs in a worker."""
     from inspector.imageio import is_image_file
 
@@ -53,8 +54,13 @@ class FolderWatcher(QObject):
     new_files = Signal(list)
     problem = Signal(str)
 
-    def __init__(self, runner: Runner, parent: QObject | None = None,
-                 poll_ms: int = 2000, settle_ms: int = 250) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        parent: QObject | None = None,
+        poll_ms: int = 2000,
+        settle_ms: int = 250,
+    ) -> None:
         super().__init__(parent)
         self._runner = runner
         self.folder: str = ""
@@ -105,10 +111,16 @@ class FolderWatcher(QObject):
         if not self.folder or self._runner.is_running("watch"):
             return
         folder = self.folder
-        self._runner.submit("watch", scan_folder, folder, frozenset(self._known),
-                            dict(self._sizes), wants_cancel=True,
-                            on_result=lambda r, f=folder: self._on_scan(f, r),
-                            on_error=lambda e: emit(self.problem, f"watch folder: {e}"))
+        self._runner.submit(
+            "watch",
+            scan_folder,
+            folder,
+            frozenset(self._known),
+            dict(self._sizes),
+            wants_cancel=True,
+            on_result=lambda r, f=folder: self._on_scan(f, r),
+            on_error=lambda e: emit(self.problem, f"watch folder: {e}"),
+        )
 
     def _on_scan(self, folder: str, result: tuple[list[str], dict[str, int]]) -> None:
         if folder != self.folder:

@@ -77,8 +77,9 @@ class _Job:
 
 
 class _Task(QRunnable):
-    def __init__(self, runner: Runner, job: _Job, fn: Callable, args: tuple, kwargs: dict,
-                 wants_cancel: bool) -> None:
+    def __init__(
+        self, runner: Runner, job: _Job, fn: Callable, args: tuple, kwargs: dict, wants_cancel: bool
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._runner, self._job, self._fn = runner, job, fn
@@ -131,8 +132,12 @@ def _timed(key: tuple[str, int], fn: Callable[[Any], None], arg: Any) -> None:
     fn(arg)
     ms = (time.perf_counter() - t) * 1000
     if ms > SLOW_CALLBACK_MS:
-        log.warning("slow GUI callback for job %r: %.0f ms in %s", key[0], ms,
-                    getattr(fn, "__qualname__", fn))
+        log.warning(
+            "slow GUI callback for job %r: %.0f ms in %s",
+            key[0],
+            ms,
+            getattr(fn, "__qualname__", fn),
+        )
 
 
 _RUNNERS: weakref.WeakSet[Runner] = weakref.WeakSet()
@@ -169,13 +174,20 @@ class Runner(QObject):
         _RUNNERS.add(self)
 
     # -- API ------------------------------------------------------------------------------------
-    def submit(self, channel: str, fn: Callable, *args: Any,
-               on_result: Callable[[Any], None] | None = None,
-               on_yield: Callable[[Any], None] | None = None,
-               on_progress: Callable[[Progress], None] | None = None,
-               on_error: Callable[[BaseException], None] | None = None,
-               on_finished: Callable[[], None] | None = None,
-               wants_cancel: bool = False, latest_only: bool = True, **kwargs: Any) -> Cancel:
+    def submit(
+        self,
+        channel: str,
+        fn: Callable,
+        *args: Any,
+        on_result: Callable[[Any], None] | None = None,
+        on_yield: Callable[[Any], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        wants_cancel: bool = False,
+        latest_only: bool = True,
+        **kwargs: Any,
+    ) -> Cancel:
         """Run ``fn(*args)`` (or ``fn(cancel, *args)``) in the pool; return its cancel token.
 
         ``latest_only``: cancel the channel's previous job and ignore anything it still sends.

@@ -29,7 +29,9 @@ def model_with_background(tmp_path_factory, training_folder) -> Path:
     from inspector.registry import read_card
 
     d = make_model_version(tmp_path_factory.mktemp("models") / "tiny-bg", version="tiny-bg")
-    save_background(build_background(read_card(d), training_folder, per_class=3), d / BACKGROUND_FILE)
+    save_background(
+        build_background(read_card(d), training_folder, per_class=3), d / BACKGROUND_FILE
+    )
     return d
 
 

@@ -22,7 +22,9 @@ def test_second_request_is_served_from_disk_and_matches(model_with_background, p
     hit = again.cached(plate_png)
     assert hit is not None and hit.from_cache
     assert hit.maps.shape == first.maps.shape == (3, 96, 80)
-    np.testing.assert_allclose(hit.maps, first.maps, rtol=2e-3, atol=1e-3 * np.abs(first.maps).max())
+    np.testing.assert_allclose(
+        hit.maps, first.maps, rtol=2e-3, atol=1e-3 * np.abs(first.maps).max()
+    )
     np.testing.assert_allclose(hit.logits, first.logits)
     assert hit.background_source == first.background_source
     job = again.explain(plate_png)
@@ -32,13 +34,15 @@ def test_second_request_is_served_from_disk_and_matches(model_with_background, p
 
 def test_other_settings_miss(model_with_background, plate_png, tmp_path):
     Explainer(model_with_background, cache=tmp_path / "c").explain(plate_png).run()
-    other = Explainer(model_with_background, cache=tmp_path / "c",
-                      settings=ExplainSettings(nsamples=8))
+    other = Explainer(
+        model_with_background, cache=tmp_path / "c", settings=ExplainSettings(nsamples=8)
+    )
     assert other.cached(plate_png) is None
 
 
-def test_a_changed_model_misses_even_under_the_same_version_name(tmp_path, plate_png,
-                                                                 training_folder):
+def test_a_changed_model_misses_even_under_the_same_version_name(
+    tmp_path, plate_png, training_folder
+):
     model = make_model_version(tmp_path / "m", version="v1", seed=0)
     cache = ExplanationCache(tmp_path / "c")
     old = Explainer(model, cache=cache, data_dir=training_folder)

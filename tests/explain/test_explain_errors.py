@@ -59,33 +59,68 @@ def test_background_is_built_from_the_training_folder_and_stored_in_the_workspac
 
 def test_cli_writes_a_png_and_prints_each_class(model_with_background, plate_png, tmp_path, capsys):
     out = tmp_path / "heat.png"
-    rc = main(["explain", str(plate_png), "--model", str(model_with_background), "--out", str(out),
-               "--cache", str(tmp_path / "c"), "--gradcam"])
+    rc = main(
+        [
+            "explain",
+            str(plate_png),
+            "--model",
+            str(model_with_background),
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "c"),
+            "--gradcam",
+        ]
+    )
     assert rc == 0
     img = cv2.imread(str(out))
     assert img is not None and img.shape[0] >= 96 and img.shape[1] > 6 * 80
     printed = capsys.readouterr()
     assert "scratches" in printed.out and "edge share" in printed.out
     assert "background: training data" in printed.err
-    rc = main(["explain", str(plate_png), "--class", "scratches", "--model",
-               str(model_with_background), "--out", str(out), "--cache", str(tmp_path / "c")])
+    rc = main(
+        [
+            "explain",
+            str(plate_png),
+            "--class",
+            "scratches",
+            "--model",
+            str(model_with_background),
+            "--out",
+            str(out),
+            "--cache",
+            str(tmp_path / "c"),
+        ]
+    )
     assert rc == 0 and "(cache)" in capsys.readouterr().err
 
 
 def test_cli_errors_are_one_line(model_with_background, tmp_path, capsys):
-    rc = main(["explain", str(tmp_path / "nope.bmp"), "--model", str(model_with_background),
-               "--out", str(tmp_path / "o.png"), "--no-cache"])
+    rc = main(
+        [
+            "explain",
+            str(tmp_path / "nope.bmp"),
+            "--model",
+            str(model_with_background),
+            "--out",
+            str(tmp_path / "o.png"),
+            "--no-cache",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("inspector: error:") and err.count("\n") == 1
     rc = main(["explain", "--model", str(tmp_path), "--out", "o.png", "x.bmp"])
     assert rc == 2 and "not a model folder" in capsys.readouterr().err
 
 
-def test_cli_make_background_stores_it_in_the_model_folder(tiny_model_dir, training_folder,
-                                                           tmp_path, capsys):
+def test_cli_make_background_stores_it_in_the_model_folder(
+    tiny_model_dir, training_folder, tmp_path, capsys
+):
     d = tmp_path / "m"
     shutil.copytree(tiny_model_dir, d)
-    assert main(["explain", "--make-background", "--model", str(d), "--data",
-                 str(training_folder)]) == 0
+    assert (
+        main(["explain", "--make-background", "--model", str(d), "--data", str(training_folder)])
+        == 0
+    )
     assert (d / "background.npz").is_file()
     assert Explainer(d).background.source.startswith("training data")

@@ -31,12 +31,14 @@ def test_attributions_add_up_to_logit_minus_background_mean(model_with_backgroun
     assert np.abs(target).max() > 0
     np.testing.assert_allclose(sums, target, rtol=0.1, atol=0.1 * np.abs(target).max())
     # resizing to the image's resolution keeps the totals
-    np.testing.assert_allclose(sums, expl.model_maps.sum(axis=(1, 2)), rtol=0.02,
-                               atol=1e-3 * np.abs(target).max())
+    np.testing.assert_allclose(
+        sums, expl.model_maps.sum(axis=(1, 2)), rtol=0.02, atol=1e-3 * np.abs(target).max()
+    )
 
 
-def test_same_maps_as_shap_gradient_explainer_on_same_background_and_seed(model_with_background,
-                                                                           plate_png):
+def test_same_maps_as_shap_gradient_explainer_on_same_background_and_seed(
+    model_with_background, plate_png
+):
     import shap
     import torch
 
@@ -53,8 +55,9 @@ def test_same_maps_as_shap_gradient_explainer_on_same_background_and_seed(model_
     assert sv.shape == (1, 1, 48, 48, 3)  # shap puts the class axis last
     for k in range(3):
         assert correlation(ours[k], sv[0, :, :, :, k].sum(0)) >= 0.95
-    np.testing.assert_allclose(ours, np.moveaxis(sv[0].sum(0), -1, 0), rtol=1e-3,
-                               atol=1e-4 * np.abs(sv).max())
+    np.testing.assert_allclose(
+        ours, np.moveaxis(sv[0].sum(0), -1, 0), rtol=1e-3, atol=1e-4 * np.abs(sv).max()
+    )
 
 
 def test_a_subset_of_classes_is_the_same_as_in_the_full_run(model_with_background, plate_png):
@@ -70,6 +73,11 @@ def test_a_subset_of_classes_is_the_same_as_in_the_full_run(model_with_backgroun
 def test_same_seed_same_maps_different_seed_different_noise(model_with_background, plate_png):
     a = Explainer(model_with_background).explain(plate_png).run().maps
     b = Explainer(model_with_background).explain(plate_png).run().maps
-    c = Explainer(model_with_background, settings=ExplainSettings(seed=1)).explain(plate_png).run().maps
+    c = (
+        Explainer(model_with_background, settings=ExplainSettings(seed=1))
+        .explain(plate_png)
+        .run()
+        .maps
+    )
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)

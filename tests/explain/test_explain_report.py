@@ -32,8 +32,21 @@ def _dataset(root: Path) -> tuple[Path, Path]:
 
 def test_report_prints_a_row_per_class_and_overall(model_with_background, tmp_path, capsys):
     data, boxes = _dataset(tmp_path)
-    rc = main(["explain", "--report", "--model", str(model_with_background), "--data", str(data),
-               "--boxes", str(boxes), "--split", "test", "--no-cache"])
+    rc = main(
+        [
+            "explain",
+            "--report",
+            "--model",
+            str(model_with_background),
+            "--data",
+            str(data),
+            "--boxes",
+            str(boxes),
+            "--split",
+            "test",
+            "--no-cache",
+        ]
+    )
     assert rc == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -48,6 +61,17 @@ def test_report_prints_a_row_per_class_and_overall(model_with_background, tmp_pa
 
 def test_report_on_a_missing_split_is_a_one_line_error(model_with_background, tmp_path, capsys):
     data, _ = _dataset(tmp_path)
-    rc = main(["explain", "--report", "--model", str(model_with_background), "--data", str(data),
-               "--split", "val", "--no-cache"])
+    rc = main(
+        [
+            "explain",
+            "--report",
+            "--model",
+            str(model_with_background),
+            "--data",
+            str(data),
+            "--split",
+            "val",
+            "--no-cache",
+        ]
+    )
     assert rc == 2 and "no rows with split 'val'" in capsys.readouterr().err

@@ -43,8 +43,10 @@ def _no_leaked_threads(qapp):
         if not leaked and busy == 0:
             return
         if time.monotonic() > deadline:
-            pytest.fail(f"test left threads running: {busy} Qt worker(s), "
-                        f"python threads {[t.name for t in leaked]}")
+            pytest.fail(
+                f"test left threads running: {busy} Qt worker(s), "
+                f"python threads {[t.name for t in leaked]}"
+            )
         time.sleep(0.02)
 
 
@@ -80,6 +82,7 @@ def make_window(qtbot, workspace: Path):
 @pytest.fixture()
 def wait_scored(qtbot):
     """wait_scored(win, n): until ``n`` images are in the gallery, each scored or unreadable."""
+
     def wait(win, n: int, timeout: int = 20000) -> None:
         def done() -> bool:
             rows = win.inspect.model.entries()

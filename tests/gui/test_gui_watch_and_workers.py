@@ -18,8 +18,9 @@ def _plate(path, seed: int) -> None:
     cv2.imwrite(str(path), img)
 
 
-def test_watch_folder_picks_up_new_files_newest_first(qtbot, make_window, tmp_path,
-                                                     tiny_model_dir, wait_scored):
+def test_watch_folder_picks_up_new_files_newest_first(
+    qtbot, make_window, tmp_path, tiny_model_dir, wait_scored
+):
     cam = tmp_path / "camera"
     cam.mkdir()
     win = make_window(tiny_model_dir)
@@ -61,8 +62,15 @@ def test_runner_drops_stale_results_and_reports_errors(qtbot):
         yield value
 
     runner.submit("image", work, "old", 0.3, wants_cancel=True, on_yield=got.append)
-    runner.submit("image", work, "new", 0.05, wants_cancel=True, on_yield=got.append,
-                  on_progress=progress.append)
+    runner.submit(
+        "image",
+        work,
+        "new",
+        0.05,
+        wants_cancel=True,
+        on_yield=got.append,
+        on_progress=progress.append,
+    )
     qtbot.waitUntil(lambda: not runner.is_running("image"), timeout=5000)
     assert got == ["new"] and progress
 

@@ -101,8 +101,14 @@ class InspectView(QWidget):
         self.count_label = QLabel("")
         filters = QHBoxLayout()
         filters.setContentsMargins(0, 0, 0, 0)
-        for w in (QLabel("Predicted"), self.filter_pred, QLabel("Label"), self.filter_label,
-                  self.filter_status, self.count_label):
+        for w in (
+            QLabel("Predicted"),
+            self.filter_pred,
+            QLabel("Label"),
+            self.filter_label,
+            self.filter_status,
+            self.count_label,
+        ):
             filters.addWidget(w)
         filters.addStretch(1)
         left = QWidget()
@@ -135,8 +141,9 @@ class InspectView(QWidget):
         self.explain.requested.connect(self.request_explanation)
         self.explain.hidden.connect(self._hide_overlay)
         self.explain.opacity_changed.connect(self.image_view.set_overlay_opacity)
-        self.keys_hint = QLabel("1-9 toggle · Enter accept · 0/N no defect · ←/→ move · "
-                                "Ctrl+Z undo · F1 help")
+        self.keys_hint = QLabel(
+            "1-9 toggle · Enter accept · 0/N no defect · ←/→ move · Ctrl+Z undo · F1 help"
+        )
         self.keys_hint.setWordWrap(True)
         self.keys_hint.setObjectName("keysHint")
         right = QWidget()
@@ -184,8 +191,10 @@ class InspectView(QWidget):
         self.classes = tuple(classes)
         self.bars.set_classes(self.classes)
         self.explain.set_classes(self.classes)
-        for combo, first in ((self.filter_pred, "any prediction"),
-                             (self.filter_label, "any label")):
+        for combo, first in (
+            (self.filter_pred, "any prediction"),
+            (self.filter_label, "any label"),
+        ):
             combo.blockSignals(True)
             combo.clear()
             combo.addItems([first, *self.classes, NO_DEFECT])
@@ -195,9 +204,15 @@ class InspectView(QWidget):
     def open_paths(self, paths: list[str]) -> None:
         """Files and/or folders (recursively): listed in a worker, added in chunks, scored."""
         emit(self.status_message, f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
-        self.runner.submit("list", jobs.list_images, list(paths), wants_cancel=True,
-                           latest_only=False, on_yield=self.add_paths,
-                           on_error=lambda e: emit(self.status_message, str(e)))
+        self.runner.submit(
+            "list",
+            jobs.list_images,
+            list(paths),
+            wants_cancel=True,
+            latest_only=False,
+            on_yield=self.add_paths,
+            on_error=lambda e: emit(self.status_message, str(e)),
+        )
 
     def add_paths(self, paths: list[str], newest_first: bool = False) -> None:
         added = self.model.add(paths, newest_first=newest_first)
@@ -225,10 +240,19 @@ class InspectView(QWidget):
         if not self._pending_score:
             return
         batch, self._pending_score = self._pending_score[:512], self._pending_score[512:]
-        self.runner.submit("score", jobs.score_paths, self.predictor, batch, self.service,
-                           wants_cancel=True, latest_only=False, on_yield=self._on_scored,
-                           on_progress=self._on_score_progress, on_finished=self._next_score_job,
-                           on_error=lambda e: emit(self.status_message, f"scoring stopped: {e}"))
+        self.runner.submit(
+            "score",
+            jobs.score_paths,
+            self.predictor,
+            batch,
+            self.service,
+            wants_cancel=True,
+            latest_only=False,
+            on_yield=self._on_scored,
+            on_progress=self._on_score_progress,
+            on_finished=self._next_score_job,
+            on_error=lambda e: emit(self.status_message, f"scoring stopped: {e}"),
+        )
 
     def _on_score_progress(self, p: Progress) -> None:
         left = len(self._pending_score) + p.total - p.done
@@ -251,8 +275,11 @@ class InspectView(QWidget):
             if alarms:
                 e = self.model.entry(self.model.row_of(alarms[-1].path))
                 self._show_alarm(e.name, e.caption())
-        if cur and (cur in batch.states or any(p.path == cur for p in batch.predictions)
-                    or any(e.path == cur for e in batch.errors)):
+        if cur and (
+            cur in batch.states
+            or any(p.path == cur for p in batch.predictions)
+            or any(e.path == cur for e in batch.errors)
+        ):
             self._show_entry_info()
 
     def _show_alarm(self, name: str, text: str) -> None:
@@ -275,7 +302,8 @@ class InspectView(QWidget):
         if 0 <= row < self.proxy.rowCount():
             idx = self.proxy.index(row, 0)
             self.gallery.selectionModel().setCurrentIndex(
-                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
             self.gallery.scrollTo(idx)
 
     def select_path(self, path: str) -> None:
@@ -300,9 +328,14 @@ class InspectView(QWidget):
             return
         self.caption.setText(path)
         self._show_entry_info()
-        self.runner.submit("image", jobs.load_full_image, path, wants_cancel=True,
-                           on_result=self._on_image,
-                           on_error=lambda e, p=path: self._on_image_error(p, e))
+        self.runner.submit(
+            "image",
+            jobs.load_full_image,
+            path,
+            wants_cancel=True,
+            on_result=self._on_image,
+            on_error=lambda e, p=path: self._on_image_error(p, e),
+        )
         if self.explain.show_box.isChecked():
             self.request_explanation()
         emit(self.current_changed, path)
@@ -330,16 +363,19 @@ class InspectView(QWidget):
             return
         self.bars.set_prediction(e.prediction)
         self.bars.set_labels(e.labels)
-        self.values_text.setText("\n".join(self.bars.text_values()) if e.prediction
-                                 else (e.error or "no prediction yet"))
+        self.values_text.setText(
+            "\n".join(self.bars.text_values()) if e.prediction else (e.error or "no prediction yet")
+        )
         if e.labels is None:
             label = "not labelled yet"
         else:
             label = ", ".join(e.labels) if e.labels else NO_DEFECT
         self.label_text.setText(f"<b>Label:</b> {label} <i>({e.status.value})</i>")
         if e.prediction and e.prediction.labels:
-            top = max(e.prediction.labels,
-                      key=lambda c: e.prediction.probabilities[e.prediction.classes.index(c)])
+            top = max(
+                e.prediction.labels,
+                key=lambda c: e.prediction.probabilities[e.prediction.classes.index(c)],
+            )
             self.explain.set_classes(self.classes, preferred=top)
 
     # -- labelling -----------------------------------------------------------------------------
@@ -365,8 +401,11 @@ class InspectView(QWidget):
         self.model.update(d.path, labels=d.labels, status=d.status)
         if d.path == self.current_path():
             self._show_entry_info()
-        shown = NO_DEFECT if d.labels == () else ("unlabelled" if d.labels is None
-                                                   else ", ".join(d.labels))
+        shown = (
+            NO_DEFECT
+            if d.labels == ()
+            else ("unlabelled" if d.labels is None else ", ".join(d.labels))
+        )
         emit(self.status_message, f"{d.kind}: {Path(d.path).name} → {shown} (saved)")
         emit(self.decision_made, d)
 
@@ -425,10 +464,19 @@ class InspectView(QWidget):
             return
         self.explain.set_message(f"Computing the heatmap of {cls}…")
         self.explain.set_busy(0, 0)
-        self.runner.submit("explain", explain_job, self.model_dir, path, cls, self.workspace,
-                           wants_cancel=True, on_progress=self._on_explain_progress,
-                           on_yield=self._on_explained, on_error=self._on_explain_error,
-                           on_finished=lambda: self.explain.set_busy(None))
+        self.runner.submit(
+            "explain",
+            explain_job,
+            self.model_dir,
+            path,
+            cls,
+            self.workspace,
+            wants_cancel=True,
+            on_progress=self._on_explain_progress,
+            on_yield=self._on_explained,
+            on_error=self._on_explain_error,
+            on_finished=lambda: self.explain.set_busy(None),
+        )
 
     def _on_explain_progress(self, p: Progress) -> None:
         self.explain.set_busy(p.done, p.total, p.message)
@@ -463,8 +511,9 @@ class InspectView(QWidget):
         def val(combo: QComboBox) -> str:
             return combo.currentText() if combo.currentIndex() > 0 else ""
 
-        self.proxy.set_filter(val(self.filter_pred), val(self.filter_label),
-                              val(self.filter_status))
+        self.proxy.set_filter(
+            val(self.filter_pred), val(self.filter_label), val(self.filter_status)
+        )
         self._update_count()
 
     def _reset_filters(self) -> None:
@@ -477,11 +526,15 @@ class InspectView(QWidget):
 
     def _install_shortcuts(self) -> None:
         actions = {
-            "accept": self.accept_model, "no_defect": self.no_defect,
-            "next": lambda: self.move(1), "previous": lambda: self.move(-1),
-            "undo": self.undo, "redo": self.redo,
+            "accept": self.accept_model,
+            "no_defect": self.no_defect,
+            "next": lambda: self.move(1),
+            "previous": lambda: self.move(-1),
+            "undo": self.undo,
+            "redo": self.redo,
             "heatmap": lambda: self.explain.show_box.toggle(),
-            "fit": self.image_view.fit, "actual": self.image_view.actual_size,
+            "fit": self.image_view.fit,
+            "actual": self.image_view.actual_size,
         }
         for keys, name, _help in SHORTCUTS:
             for k in keys:

@@ -19,7 +19,8 @@ class WelcomePage(QWidget):
         text = QLabel(
             "Open plate images to see the model's probability for each defect class, "
             "the pixels that drove it, and record your label with the keyboard.<br>"
-            "You can also drop files or folders anywhere on this window.")
+            "You can also drop files or folders anywhere on this window."
+        )
         text.setWordWrap(True)
         text.setMaximumWidth(560)
         lay = QVBoxLayout(self)

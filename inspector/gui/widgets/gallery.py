@@ -87,8 +87,9 @@ def make_thumbnail(path: str, size: int = THUMB) -> QImage:
     h, w = gray.shape
     s = size / max(h, w)
     if s < 1:
-        gray = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))),
-                          interpolation=cv2.INTER_AREA)
+        gray = cv2.resize(
+            gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA
+        )
     return gray_to_qimage(gray)
 
 
@@ -137,9 +138,15 @@ class ThumbnailCache(QObject):
                 self._queued.discard(self._queue.popleft())
         if not self._draining:
             self._draining = True
-            self.runner.submit("thumbs", self._drain, wants_cancel=True, latest_only=False,
-                               on_yield=self._on_thumb, on_finished=self._on_drained,
-                               on_error=self._on_drain_error)
+            self.runner.submit(
+                "thumbs",
+                self._drain,
+                wants_cancel=True,
+                latest_only=False,
+                on_yield=self._on_thumb,
+                on_finished=self._on_drained,
+                on_error=self._on_drain_error,
+            )
 
     def _drain(self, cancel: Cancel):  # worker thread
         while not cancel.is_set:
@@ -169,9 +176,15 @@ class ThumbnailCache(QObject):
             more = bool(self._queue)
         if more:
             self._draining = True
-            self.runner.submit("thumbs", self._drain, wants_cancel=True, latest_only=False,
-                               on_yield=self._on_thumb, on_finished=self._on_drained,
-                               on_error=self._on_drain_error)
+            self.runner.submit(
+                "thumbs",
+                self._drain,
+                wants_cancel=True,
+                latest_only=False,
+                on_yield=self._on_thumb,
+                on_finished=self._on_drained,
+                on_error=self._on_drain_error,
+            )
 
     def _on_drain_error(self, exc: BaseException) -> None:
         log.error("thumbnail worker failed: %s", getattr(exc, "__traceback_text__", exc))
@@ -197,8 +210,9 @@ class GalleryModel(QAbstractListModel):
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
-    def data(self, index: QModelIndex | QPersistentModelIndex,
-             role: int = Qt.ItemDataRole.DisplayRole):
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ):
         if not index.isValid() or index.row() >= len(self._rows):
             return None
         e = self._rows[index.row()]
@@ -343,21 +357,29 @@ class GalleryDelegate(QStyledItemDelegate):
         pm = None if e.error else self.thumbs.get(e.path)
         if pm is not None:
             s = pm.size().scaled(img_r.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect(img_r.x() + (THUMB - s.width()) // 2,
-                           img_r.y() + (THUMB - s.height()) // 2, s.width(), s.height())
+            target = QRect(
+                img_r.x() + (THUMB - s.width()) // 2,
+                img_r.y() + (THUMB - s.height()) // 2,
+                s.width(),
+                s.height(),
+            )
             p.drawPixmap(target, pm)
         else:
             p.fillRect(img_r, QColor(58, 60, 64))
         p.fillRect(QRect(r.x(), r.bottom() - 4, r.width(), 4), STATUS_COLORS[e.status])
         p.setPen(QColor(230, 230, 230))
         fm = option.fontMetrics
-        p.drawText(QRect(r.x() + 3, img_r.bottom() + 2, r.width() - 6, 16),
-                   Qt.AlignmentFlag.AlignLeft,
-                   fm.elidedText(e.name, Qt.TextElideMode.ElideMiddle, r.width() - 6))
+        p.drawText(
+            QRect(r.x() + 3, img_r.bottom() + 2, r.width() - 6, 16),
+            Qt.AlignmentFlag.AlignLeft,
+            fm.elidedText(e.name, Qt.TextElideMode.ElideMiddle, r.width() - 6),
+        )
         p.setPen(ALARM if (e.alarm or e.error) else QColor(170, 200, 170))
-        p.drawText(QRect(r.x() + 3, img_r.bottom() + 17, r.width() - 6, 16),
-                   Qt.AlignmentFlag.AlignLeft,
-                   fm.elidedText(e.caption(), Qt.TextElideMode.ElideRight, r.width() - 6))
+        p.drawText(
+            QRect(r.x() + 3, img_r.bottom() + 17, r.width() - 6, 16),
+            Qt.AlignmentFlag.AlignLeft,
+            fm.elidedText(e.caption(), Qt.TextElideMode.ElideRight, r.width() - 6),
+        )
         p.restore()
 
 

@@ -99,8 +99,11 @@ class ImageView(QGraphicsView):
         pm = QPixmap.fromImage(rgba)
         size = self._image.pixmap().size()
         if not size.isEmpty() and pm.size() != size:
-            pm = pm.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                           Qt.TransformationMode.SmoothTransformation)
+            pm = pm.scaled(
+                size,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
         self._overlay.setPixmap(pm)
         self._overlay.setVisible(True)
 

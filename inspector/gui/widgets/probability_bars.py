@@ -49,16 +49,24 @@ class ProbabilityBars(QWidget):
         """The prediction in words, e.g. 'crazing 0.91, scratches 0.62' or 'no defect'."""
         if self._pred is None:
             return "no prediction"
-        over = [(c, p) for c, p, t in zip(self._pred.classes, self._pred.probabilities,
-                                          self._pred.thresholds, strict=True) if p >= t]
+        over = [
+            (c, p)
+            for c, p, t in zip(
+                self._pred.classes, self._pred.probabilities, self._pred.thresholds, strict=True
+            )
+            if p >= t
+        ]
         return ", ".join(f"{c} {p:.2f}" for c, p in over) if over else NO_DEFECT
 
     def text_values(self) -> list[str]:
         if self._pred is None:
             return []
-        return [f"{c}: {p:.3f} (threshold {t:.2f})" for c, p, t in
-                zip(self._pred.classes, self._pred.probabilities, self._pred.thresholds,
-                    strict=True)]
+        return [
+            f"{c}: {p:.3f} (threshold {t:.2f})"
+            for c, p, t in zip(
+                self._pred.classes, self._pred.probabilities, self._pred.thresholds, strict=True
+            )
+        ]
 
     def sizeHint(self) -> QSize:
         return QSize(300, ROW_H * max(1, len(self._classes)) + 30)
@@ -74,10 +82,14 @@ class ProbabilityBars(QWidget):
         name_w, val_w, key_w = 118, 48, 18
         bar_x = key_w + name_w
         bar_w = max(20, w - bar_x - val_w - 6)
-        probs = dict(zip(self._pred.classes, self._pred.probabilities, strict=True)) \
-            if self._pred else {}
-        ths = dict(zip(self._pred.classes, self._pred.thresholds, strict=True)) \
-            if self._pred else {}
+        probs = (
+            dict(zip(self._pred.classes, self._pred.probabilities, strict=True))
+            if self._pred
+            else {}
+        )
+        ths = (
+            dict(zip(self._pred.classes, self._pred.thresholds, strict=True)) if self._pred else {}
+        )
         labels = set(self._labels or ())
         for i, cls in enumerate(self._classes):
             y = 4 + i * ROW_H
@@ -86,33 +98,42 @@ class ProbabilityBars(QWidget):
             p.setFont(font)
             p.setPen(text)
             if i < 9:
-                p.drawText(QRectF(0, y, key_w, ROW_H - 6), Qt.AlignmentFlag.AlignVCenter,
-                           str(i + 1))
+                p.drawText(
+                    QRectF(0, y, key_w, ROW_H - 6), Qt.AlignmentFlag.AlignVCenter, str(i + 1)
+                )
             if cls in labels:
                 p.fillRect(QRectF(key_w - 4, y + 3, 3, ROW_H - 12), LABEL_MARK)
-            p.drawText(QRectF(key_w, y, name_w - 4, ROW_H - 6),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                       self.fontMetrics().elidedText(cls, Qt.TextElideMode.ElideRight, name_w - 6))
+            p.drawText(
+                QRectF(key_w, y, name_w - 4, ROW_H - 6),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                self.fontMetrics().elidedText(cls, Qt.TextElideMode.ElideRight, name_w - 6),
+            )
             rect = QRectF(bar_x, y + 3, bar_w, ROW_H - 12)
             p.fillRect(rect, BAR_BG)
             if cls in probs:
                 pr, th = probs[cls], ths[cls]
-                fill = QRectF(rect.x(), rect.y(), rect.width() * max(0.0, min(1.0, pr)),
-                              rect.height())
+                fill = QRectF(
+                    rect.x(), rect.y(), rect.width() * max(0.0, min(1.0, pr)), rect.height()
+                )
                 p.fillRect(fill, ALARM if pr >= th else OK)
                 x = rect.x() + rect.width() * th
                 p.setPen(QPen(text, 2))
                 p.drawLine(int(x), int(rect.y() - 3), int(x), int(rect.bottom() + 3))
                 p.setPen(text)
-                p.drawText(QRectF(bar_x + bar_w + 4, y, val_w, ROW_H - 6),
-                           Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                           f"{pr:.2f}")
+                p.drawText(
+                    QRectF(bar_x + bar_w + 4, y, val_w, ROW_H - 6),
+                    Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                    f"{pr:.2f}",
+                )
         y = 6 + len(self._classes) * ROW_H
         font = QFont(self.font())
         font.setBold(True)
         p.setFont(font)
         s = self.summary()
         p.setPen(ALARM if s not in (NO_DEFECT, "no prediction") else text)
-        p.drawText(QRectF(0, y, w, 20), Qt.AlignmentFlag.AlignLeft,
-                   p.fontMetrics().elidedText(f"Model: {s}", Qt.TextElideMode.ElideRight, w))
+        p.drawText(
+            QRectF(0, y, w, 20),
+            Qt.AlignmentFlag.AlignLeft,
+            p.fontMetrics().elidedText(f"Model: {s}", Qt.TextElideMode.ElideRight, w),
+        )
         p.end()
