@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector import jobs
+
 REPO = Path(__file__).resolve().parents[1]
 NEU = REPO.parent / "shared" / "data" / "neu-cls"
 
@@ -96,7 +98,7 @@ def main() -> None:
         return Explainer(model_dir, settings=settings, data_dir=args.data, cache=cache)
 
     fast = explainer(ExplainSettings(), cache=tmp / "cache")
-    fast.explain(image).run()  # warm-up (model load, background logits) and fills the cache
+    jobs.run(fast.explain(image))  # warm-up (model load, background logits) and fills the cache
     card, bg = fast.card, fast.background
     print(
         f"model {card.version} ({card.architecture}, {card.preprocessing.size} px){note}; "
@@ -117,7 +119,9 @@ def main() -> None:
     t_shap50, shap50 = _median_time(lambda: shap_maps(50), 2)
     print(f"  shap@50: {t_shap50 * 1000:.0f} ms", flush=True)
     # The converged map to compare with: the same estimator at 256 samples with another seed.
-    ref = explainer(ExplainSettings(nsamples=256, seed=123)).explain(image, use_cache=False).run()
+    ref = jobs.run(
+        explainer(ExplainSettings(nsamples=256, seed=123)).explain(image, use_cache=False)
+    )
     ref256 = ref.model_maps
 
     def quality(maps: np.ndarray) -> str:
@@ -125,15 +129,18 @@ def main() -> None:
         return f"{mean_r:.2f} ({min_r:.2f})"
 
     default = explainer(ExplainSettings())
-    default.explain(image, use_cache=False).run()
+    jobs.run(default.explain(image, use_cache=False))
 
     def progressive() -> tuple[float, float, object, object]:
-        t0, first, look = time.perf_counter(), None, None
-        job = default.explain(image, use_cache=False)
-        for prog in job:
-            if first is None and "partial" in prog.extra:
-                first, look = time.perf_counter() - t0, prog.extra["partial"]
-        return first, time.perf_counter() - t0, look, job.result
+        t0, seen = time.perf_counter(), []
+
+        def first_look(look: object) -> None:
+            if not seen:
+                seen.append((time.perf_counter() - t0, look))
+
+        final = jobs.run(default.explain(image, use_cache=False), on_partial=first_look)
+        first, look = seen[0] if seen else (None, None)
+        return first, time.perf_counter() - t0, look, final
 
     runs = [progressive() for _ in range(args.repeat)]
     t_first = statistics.median(r[0] for r in runs)
@@ -168,8 +175,8 @@ def main() -> None:
         ),
     ]:
         e = explainer(s)
-        e.explain(image, use_cache=False).run()
-        t, expl = _median_time(lambda e=e: e.explain(image, use_cache=False).run(), rep)
+        jobs.run(e.explain(image, use_cache=False))
+        t, expl = _median_time(lambda e=e: jobs.run(e.explain(image, use_cache=False)), rep)
         q = quality(expl.model_maps)
         if s.sampling == "shap":
             q += f"; vs shap@50 on the same draws r={_corr(expl.model_maps, shap50)[0]:.4f}"

@@ -160,7 +160,7 @@ def main() -> int:
     deadline = t_open + args.seconds
     switch = QTimer()
     switch.setInterval(40)
-    switch.timeout.connect(lambda: view.move(1))
+    switch.timeout.connect(lambda: view.ctl.move(1))
     scroll_step = [0]
 
     def scroll() -> None:
@@ -187,16 +187,16 @@ def main() -> int:
             marks["switch_stop"] = now
             switch.stop()
         scored = (
-            view.model.entries()
-            and not view._pending_score
+            view.ctl.entries
+            and not view.ctl.pending
             and not win.runner.is_running("score")
-            and view.predictor is not None
+            and view.ctl.predictor is not None
         )
         if (
             "scored" not in marks
             and n >= args.images
             and scored
-            and all(e.prediction is not None or e.error for e in view.model.entries())
+            and all(e.prediction is not None or e.error for e in view.ctl.entries)
         ):
             marks["scored"] = now
             if now > 6:
@@ -204,7 +204,7 @@ def main() -> int:
     hb.stop()
     switch.stop()
     scroller.stop()
-    n_scored = sum(e.prediction is not None for e in view.model.entries())
+    n_scored = sum(e.prediction is not None for e in view.ctl.entries)
     win.close()
     ok = win.runner.pool.activeThreadCount() == 0
 

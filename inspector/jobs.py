@@ -33,13 +33,25 @@ inspector.jobs.Cancelled: cancelled
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from inspector.domain import Progress
+from inspector.domain import InspectorError, Progress
 
-__all__ = ["CancelFn", "Cancelled", "Job", "Partial", "Progress", "check", "never", "run"]
+__all__ = [
+    "CancelFn",
+    "Cancelled",
+    "Job",
+    "Partial",
+    "Progress",
+    "Runner",
+    "SyncRunner",
+    "check",
+    "never",
+    "run",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -97,3 +109,84 @@ def run(
         else:
             job.close()
             raise TypeError(f"a job yielded a {type(item).__name__}: only Progress and Partial")
+
+
+class Runner(Protocol):
+    """Where a controller sends its jobs: the GUI's thread pool, or :class:`SyncRunner`.
+
+    Jobs run one per *channel* at a time when ``latest_only`` (a new one cancels the previous, whose
+    late results are dropped). ``fn`` is called as ``fn(*args, cancel=..., **kwargs)`` and may be a
+    job (generator) or a plain function. Callbacks run on the caller's thread:
+    ``on_progress(Progress)``, ``on_partial(value)``, ``on_result(value)``, ``on_finished()`` (after
+    a result or an expected error, not after a cancel), and ``on_error(InspectorError)`` for
+    expected problems; anything else is a bug and goes to the runner's one unexpected-error handler.
+    """
+
+    def submit(
+        self,
+        channel: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[InspectorError], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        latest_only: bool = True,
+        **kwargs: Any,
+    ) -> None: ...
+
+    def cancel(self, channel: str) -> None: ...
+
+    def is_running(self, channel: str) -> bool: ...
+
+
+class SyncRunner:
+    """A :class:`Runner` that runs each job to its end inside ``submit`` (tests, scripts).
+
+    An expected error goes to ``on_error`` (raised when there is none); any other exception
+    propagates to the caller, as it would reach the GUI's unexpected-error handler.
+    """
+
+    def __init__(self) -> None:
+        self._running: set[str] = set()
+        self.submitted: list[str] = []  # channels, in order: what a controller asked for
+
+    def submit(
+        self,
+        channel: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[InspectorError], None] | None = None,
+        on_finished: Callable[[], None] | None = None,
+        latest_only: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        self.submitted.append(channel)
+        self._running.add(channel)
+        try:
+            out = fn(*args, cancel=never, **kwargs)
+            if inspect.isgenerator(out):
+                out = run(out, on_progress, on_partial)
+        except Cancelled:
+            return
+        except InspectorError as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+        else:
+            if on_result is not None:
+                on_result(out)
+        finally:
+            self._running.discard(channel)
+        if on_finished is not None:
+            on_finished()
+
+    def cancel(self, channel: str) -> None:
+        """Nothing to cancel: a job has finished by the time ``submit`` returns."""
+
+    def is_running(self, channel: str) -> bool:
+        return channel in self._running

@@ -100,7 +100,7 @@ def child(tmp: Path) -> int:
 
     wait(lambda: win.isVisible(), 5)
     win.inspect.welcome.grab().save(str(OUT / "welcome.png"))
-    wait(lambda: win.inspect.predictor is not None or win.model_label.text() == "no model", 60)
+    wait(lambda: win.controller.predictor is not None or win.model_label.text() == "no model", 60)
     win.open_paths([str(folder)])
     view = win.inspect
     wait(

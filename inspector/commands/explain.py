@@ -129,11 +129,11 @@ def _make_background(model_dir: Path, data: str | None, per_class: int = 4) -> i
 
 
 def _image(explainer, args: argparse.Namespace) -> int:
+    from inspector import jobs
     from inspector.explain import edge_attention, edge_flag, read_image, render_overlay, save_png
     from inspector.explain.render import hstack_panels
 
-    job = explainer.explain(args.image, use_cache=not args.no_cache)
-    expl = job.run()
+    expl = jobs.run(explainer.explain(args.image, use_cache=not args.no_cache))
     gray, _ = read_image(args.image)
     classes = args.classes or list(explainer.classes)
     for c in classes:  # validate before drawing

@@ -4,20 +4,18 @@ Qt-free and torch-lazy: importing this package imports numpy and OpenCV only.
 
 >>> from inspector.explain import Explainer, ExplanationCache, render_overlay, edge_flag
 >>> explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))  # doctest: +SKIP
->>> job = explainer.explain("plate.bmp", cancel=event)               # doctest: +SKIP
->>> for p in job: ...                                                # Progress        # doctest: +SKIP
->>> rgb = render_overlay(gray, job.result.map("scratches"))          # doctest: +SKIP
+>>> expl = jobs.run(explainer.explain("plate.bmp", cancel=event.is_set))  # doctest: +SKIP
+>>> rgb = render_overlay(gray, expl.map("scratches"))                # doctest: +SKIP
 """
 
 from inspector.explain.cache import ExplanationCache
 from inspector.explain.checks import EDGE_FLAG_THRESHOLD, edge_attention, edge_flag
-from inspector.explain.explainer import Explainer, ExplainJob, read_image
+from inspector.explain.explainer import Explainer, read_image
 from inspector.explain.render import render_overlay, save_png
 from inspector.explain.settings import ExplainSettings, Explanation
 
 __all__ = [
     "EDGE_FLAG_THRESHOLD",
-    "ExplainJob",
     "ExplainSettings",
     "Explainer",
     "Explanation",

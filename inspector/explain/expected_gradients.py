@@ -14,23 +14,31 @@ near 0 and 1, so probability gradients vanish exactly for the confident predicti
 wants explained. The ONNX graph outputs logits too, so both paths explain the same function.
 
 >>> gen = expected_gradients(model, x, background, [0, 1, 2], nsamples=16)   # doctest: +SKIP
->>> maps = drain(gen)                                          # (3, C, H, W) float32 or None
+>>> maps = jobs.run(gen)             # (3, C, H, W) float32      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from inspector.domain import Progress
+from inspector.jobs import CancelFn, Job, Partial, check, never
 
 if TYPE_CHECKING:
     import torch
 
-Cancelled = Callable[[], bool]
+
+@dataclass(frozen=True, slots=True)
+class RunningEstimate:
+    """The attributions after ``samples`` of the planned samples: unbiased, noisier."""
+
+    attributions: np.ndarray  # (K, C, H, W) float32
+    samples: int
 
 
 def sample_plan(
@@ -88,17 +96,17 @@ def expected_gradients(
     batch_size: int = 32,
     first_look: int | None = None,
     device: str = "cpu",
-    cancelled: Cancelled = lambda: False,
-) -> Generator[Progress, None, np.ndarray | None]:
-    """Yield :class:`Progress`; return (K, C, H, W) float32 attributions, or None if cancelled.
+    cancel: CancelFn = never,
+) -> Job[np.ndarray]:
+    """A job (:mod:`inspector.jobs`) returning (K, C, H, W) float32 attributions.
 
     ``x`` is one preprocessed input (C, H, W); ``background`` is (N, C, H, W) in the same space.
     ``model`` should have gone through :func:`prepare_model`.
 
     With ``first_look`` the samples run in chunks (``first_look``, then ``batch_size`` at a time)
-    and after every chunk but the last a Progress carries the running estimate so far in
-    ``extra["attributions"]`` (and its sample count in ``extra["samples"]``): an unbiased but
-    noisier map a viewer can show while the rest is computed. The final result is the same.
+    and after every chunk but the last a :class:`~inspector.jobs.Partial` carries the
+    :class:`RunningEstimate` so far: an unbiased but noisier map a viewer can show while the rest
+    is computed. The final result is the same.
     """
     import torch
 
@@ -120,19 +128,17 @@ def expected_gradients(
             out = model(inp)
             done += 1
             yield Progress(done, total, "forward pass")
-            if cancelled():
-                return None
+            check(cancel)
             for j, c in enumerate(classes):
                 (g,) = torch.autograd.grad(out[:, c].sum(), inp, retain_graph=j + 1 < len(classes))
                 acc[j] += (g * delta).sum(0)
                 done += 1
                 yield Progress(done, total, "gradients")
-                if cancelled():
-                    return None
+                check(cancel)
         del out, inp
         if first_look and stop < nsamples:
-            extra = {"attributions": (acc / stop).cpu().numpy(), "samples": stop}
-            yield Progress(done, total, f"{stop} of {nsamples} samples", extra)
+            yield Progress(done, total, f"{stop} of {nsamples} samples")
+            yield Partial(RunningEstimate((acc / stop).cpu().numpy(), stop))
     return (acc / nsamples).cpu().numpy()
 
 
@@ -146,12 +152,3 @@ def sample_chunks(
     while bounds[-1] < nsamples:
         bounds.append(min(bounds[-1] + batch_size, nsamples))
     return list(itertools.pairwise(bounds))
-
-
-def drain(gen: Generator[Progress, None, np.ndarray | None]) -> np.ndarray | None:
-    """Run a progress generator to the end and return its value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value

@@ -1,12 +1,14 @@
-"""Explain a model version's per-class predictions for one image: progress, cancel, cache.
+"""Explain a model version's per-class predictions for one image: a job with progress, cancel, cache.
 
 >>> explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))  # doctest: +SKIP
->>> job = explainer.explain("plate.bmp", cancel=stop_event)       # nothing runs yet
->>> for progress in job:                                          # run it (off the GUI thread)
-...     show(progress.fraction, progress.message)
->>> job.result.map("scratches")            # (H, W) signed map; None if cancelled (job.cancelled)
->>> explainer.cached("plate.bmp")          # Explanation or None, no torch needed, a few ms
+>>> job = explainer.explain("plate.bmp", cancel=stop.is_set)     # doctest: +SKIP
+>>> expl = jobs.run(job, on_progress=show, on_partial=show_first_look)  # doctest: +SKIP
+>>> expl.map("scratches")                  # (H, W) signed map          # doctest: +SKIP
+>>> explainer.cached("plate.bmp")          # Explanation or None, no torch needed, a few ms  # doctest: +SKIP
 
+``explain`` returns a job (:mod:`inspector.jobs`): it yields Progress, a first-look
+Explanation as a Partial while it refines, returns the final Explanation, and raises
+:class:`~inspector.jobs.Cancelled` when cancelled (nothing half-done is cached).
 torch (and the model) load on the first computation, not in the constructor, so the GUI can
 build an Explainer and serve cached maps cheaply.
 """
@@ -17,7 +19,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,45 +37,17 @@ from inspector.explain.background import (
     training_data_dir,
 )
 from inspector.explain.cache import ExplanationCache
-from inspector.explain.expected_gradients import expected_gradients, prepare_model
+from inspector.explain.expected_gradients import RunningEstimate, expected_gradients, prepare_model
 from inspector.explain.resample import resize_maps, smooth_maps
 from inspector.explain.settings import ExplainSettings, Explanation
 from inspector.imageio import load_image
+from inspector.jobs import CancelFn, Job, Partial, check, never
 from inspector.registry import WEIGHTS_FILE, read_card
 
 if TYPE_CHECKING:
     import torch
 
 ImageInput = str | os.PathLike[str] | np.ndarray
-CancelToken = threading.Event | Callable[[], bool] | None
-
-
-class ExplainJob:
-    """Iterate to run: yields :class:`Progress`; afterwards ``result`` holds the Explanation
-    (None when cancelled, with ``cancelled`` True)."""
-
-    def __init__(self, gen: Generator[Progress, None, Explanation | None]) -> None:
-        self._gen = gen
-        self.result: Explanation | None = None
-        self.cancelled = False
-
-    def __iter__(self) -> Iterator[Progress]:
-        self.result = yield from self._gen
-        self.cancelled = self.result is None
-
-    def run(self) -> Explanation | None:
-        """Run to the end without looking at progress (CLI, tests)."""
-        for _ in self:
-            pass
-        return self.result
-
-
-def _cancel_fn(cancel: CancelToken) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set
-    return cancel
 
 
 def _file_sha256(path: Path, chunk: int = 1 << 20) -> str:
@@ -243,26 +217,26 @@ class Explainer:
         self,
         image: ImageInput,
         classes: Sequence[str] | None = None,
-        cancel: CancelToken = None,
+        cancel: CancelFn = never,
         use_cache: bool = True,
-    ) -> ExplainJob:
-        """A job explaining ``classes`` (default: all) of ``image``; iterate it to run.
+    ) -> Job[Explanation]:
+        """A job explaining ``classes`` (default: all) of ``image`` (see the module docstring).
 
         Reads the image now (a bad file raises :class:`~inspector.domain.ImageLoadError` here,
         not in a worker). Only all-class explanations are cached.
         """
         gray, sha = read_image(image)
         idx = self._class_indices(classes)
-        return ExplainJob(self._run(gray, sha, idx, _cancel_fn(cancel), use_cache))
+        return self._run(gray, sha, idx, cancel, use_cache)
 
     def _run(
         self,
         gray: np.ndarray,
         sha: str,
         idx: list[int],
-        cancelled: Callable[[], bool],
+        cancel: CancelFn,
         use_cache: bool,
-    ) -> Generator[Progress, None, Explanation | None]:
+    ) -> Job[Explanation]:
         t0 = time.perf_counter()
         all_classes = idx == list(range(len(self.classes)))
         if use_cache and all_classes and (hit := self._lookup(gray, sha, t0)) is not None:
@@ -270,8 +244,7 @@ class Explainer:
             return hit
         yield Progress(0, 1, "loading model")
         model = self._torch_model()
-        if cancelled():
-            return None
+        check(cancel)
         bg = self.background or fallback_background(gray, self.card)
         bgx = bg.tensor(self.card)
         x = self.card.preprocessing.apply(gray)
@@ -312,24 +285,18 @@ class Explainer:
             batch_size=s.batch_size,
             first_look=s.first_look,
             device=self._device,
-            cancelled=cancelled,
+            cancel=cancel,
         )
         while True:
             try:
-                p = next(gen)
+                item = next(gen)
             except StopIteration as stop:
                 attrs = stop.value
                 break
-            if "attributions" in p.extra:  # a first look: hand the viewer a whole Explanation
-                p = Progress(
-                    p.done,
-                    p.total,
-                    p.message,
-                    {"partial": explanation(p.extra["attributions"], p.extra["samples"])},
-                )
-            yield p
-        if attrs is None:
-            return None
+            if isinstance(item, Partial) and isinstance(item.value, RunningEstimate):
+                # a first look: hand the viewer a whole Explanation
+                item = Partial(explanation(item.value.attributions, item.value.samples))
+            yield item
         expl = explanation(attrs, s.nsamples)
         model_maps = expl.model_maps
         if use_cache and all_classes and self.cache is not None:

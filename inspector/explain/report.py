@@ -20,6 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inspector import jobs
 from inspector.domain import DatasetError, Progress
 from inspector.explain.boxes import box_mask, det_xml_for, read_voc
 from inspector.explain.checks import (
@@ -93,7 +94,7 @@ def explain_report(
             rep.skipped.append(f"{path}: class {cls!r} unknown to the model")
             continue
         c = explainer.classes.index(cls)
-        expl = explainer.explain(path, classes=[cls], use_cache=False).run()
+        expl = jobs.run(explainer.explain(path, classes=[cls], use_cache=False))
         assert expl is not None  # not cancellable from here
         rep.background_source = expl.background_source
         amap = expl.maps[0]

@@ -139,7 +139,8 @@ def build_window(workspace: Path, settings: Settings, model_dir: str | None = No
 
 
 def main(args: argparse.Namespace | None = None) -> int:
-    """``inspector`` with no subcommand. ``args.workspace`` / ``args.model`` may be set."""
+    """``inspector`` with no subcommand (``args.workspace`` may be set; the model comes from
+    ``INSPECTOR_MODEL`` or the shipped default)."""
     t0 = time.perf_counter()
     settings = Settings.load()
     workspace = resolve_workspace(args, settings)
@@ -147,7 +148,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     qInstallMessageHandler(qt_message_handler)
     app = create_app()
     install_excepthook(log_file)
-    model_dir = getattr(args, "model", None) or os.environ.get("INSPECTOR_MODEL") or None
+    model_dir = os.environ.get("INSPECTOR_MODEL") or None
     if not settings.has_identity:
         from inspector.gui.dialogs import IdentityDialog
 
@@ -164,7 +165,4 @@ def main(args: argparse.Namespace | None = None) -> int:
         (time.perf_counter() - t0) * 1000,
         workspace,
     )
-    paths = getattr(args, "paths", None)
-    if paths:
-        win.open_paths(list(paths))
     return int(app.exec())

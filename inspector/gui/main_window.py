@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (
     QProgressBar,
 )
 
+from inspector.controllers.inspect import InspectController
+from inspector.controllers.labels import LabelService, open_service
+from inspector.controllers.scoring import load_predictor
 from inspector.domain import InspectorError
-from inspector.gui import jobs
 from inspector.gui.dialogs import IdentityDialog, ShortcutsDialog
-from inspector.gui.labels import LabelService, open_service
 from inspector.gui.settings import Settings
 from inspector.gui.views.inspect import SHORTCUTS, InspectView
 from inspector.gui.widgets.problems import ProblemsList
@@ -46,7 +47,8 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self, max_threads=3)
         self.service: LabelService | None = None
 
-        self.inspect = InspectView(self.runner, self.workspace, self)
+        self.controller = InspectController(self.runner, self.workspace)
+        self.inspect = InspectView(self.controller, self.runner, self)
         self.setCentralWidget(self.inspect)
         self.problems = ProblemsList()
         self.problems_dock = QDockWidget("Problems", self)
@@ -67,15 +69,18 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.model_label)
         sb.addPermanentWidget(self.user_label)
 
-        self.inspect.status_message.connect(lambda m: sb.showMessage(m, 8000))
-        self.inspect.problem.connect(self.add_problem)
+        self.controller.message.connect(lambda m: sb.showMessage(m, 8000))
+        self.controller.problem.connect(self.add_problem)
         self.problems.count_changed.connect(self._problems_changed)
         self.runner.busy_changed.connect(self.busy.setVisible)
-        w = self.inspect.welcome
-        w.open_folder.connect(self.open_folder_dialog)
-        w.watch_folder.connect(self.watch_folder_dialog)
-        w.open_workspace.connect(self.open_workspace_dialog)
-        w.import_dataset.connect(self.import_dataset_dialog)
+        self.inspect.welcome_action.connect(
+            lambda key: {
+                "folder": self.open_folder_dialog,
+                "watch": self.watch_folder_dialog,
+                "workspace": self.open_workspace_dialog,
+                "import": self.import_dataset_dialog,
+            }[key]()
+        )
         self._build_menus()
         self._update_user()
         self.open_store()
@@ -102,8 +107,8 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         v = mb.addMenu("&View")
-        self._action(v, "&Fit", self.inspect.image_view.fit)
-        self._action(v, "&Actual size", self.inspect.image_view.actual_size)
+        self._action(v, "&Fit", self.inspect.fit)
+        self._action(v, "&Actual size", self.inspect.actual_size)
         v.addAction(self.problems_dock.toggleViewAction())
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
@@ -121,7 +126,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Workspace {self.workspace} is read-only: labels will not be saved"
             )
-        self.inspect.set_service(self.service)
+        self.controller.set_workspace(self.workspace, self.service)
 
     def load_model(self) -> None:
         """Create the ONNX Runtime session in a worker; the window is already on screen."""
@@ -131,10 +136,9 @@ class MainWindow(QMainWindow):
         self.model_label.setText("model: loading…")
         self.runner.submit(
             "model",
-            jobs.load_predictor,
+            load_predictor,
             model_dir,
             self.service,
-            wants_cancel=True,
             on_result=lambda p, d=model_dir: self._model_ready(p, d),
             on_error=self._model_failed,
         )
@@ -146,11 +150,9 @@ class MainWindow(QMainWindow):
             f"Model {predictor.version} ready on {predictor.device} ({predictor.device_reason})",
             10000,
         )
-        self.inspect.set_predictor(predictor, model_dir)
+        self.controller.set_predictor(predictor, model_dir)
 
-    def _model_failed(self, exc: BaseException) -> None:
-        if not isinstance(exc, InspectorError):
-            raise exc
+    def _model_failed(self, exc: InspectorError) -> None:
         self.model_label.setText("no model")
         self.model_label.setToolTip(str(exc))
         self.statusBar().showMessage(f"No model: {exc}. You can still browse and label.")
@@ -172,7 +174,7 @@ class MainWindow(QMainWindow):
 
     # -- opening -------------------------------------------------------------------------------
     def open_paths(self, paths: list[str]) -> None:
-        self.inspect.open_paths(paths)
+        self.controller.open_paths(paths)
         for p in paths:
             if Path(p).is_dir():
                 self.settings.add_recent(str(Path(p).absolute()))
@@ -202,20 +204,18 @@ class MainWindow(QMainWindow):
     def watch(self, folder: str) -> None:
         self.settings.watch_folder = folder
         self.settings.save()
-        self.inspect.watcher.start(folder)
-        self.inspect.stack.setCurrentWidget(self.inspect.split)
+        self.inspect.watch(folder)
         self.setWindowTitle(f"Plate Inspector — watching {folder}")
         self.statusBar().showMessage(f"Watching {folder} for new images")
 
     def stop_watching(self) -> None:
-        self.inspect.watcher.stop()
+        self.inspect.stop_watching()
         self.setWindowTitle("Plate Inspector")
 
     def open_workspace_dialog(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Open a workspace folder", self.workspace)
         if d:
             self.workspace = d
-            self.inspect.workspace = d
             self.settings.last_workspace = d
             self.settings.save()
             self.open_store()

@@ -14,11 +14,12 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from inspector.gui.qtcompat import emit
-from inspector.gui.workers import Cancel, Runner
+from inspector.gui.workers import Runner
+from inspector.jobs import CancelFn, check, never
 
 
 def scan_folder(
-    cancel: Cancel, folder: str, known: frozenset[str], sizes: dict[str, int]
+    folder: str, known: frozenset[str], sizes: dict[str, int], cancel: CancelFn = never
 ) -> tuple[list[str], dict[str, int]]:
     """(new stable files oldest first, sizes of files still growing) — runs in a worker."""
     from inspector.imageio import is_image_file
@@ -30,7 +31,7 @@ def scan_folder(
     except OSError:
         return [], {}
     for e in entries:
-        cancel.check()
+        check(cancel)
         if not e.is_file() or not is_image_file(e.name):
             continue
         p = os.path.abspath(e.path)
@@ -117,7 +118,6 @@ class FolderWatcher(QObject):
             folder,
             frozenset(self._known),
             dict(self._sizes),
-            wants_cancel=True,
             on_result=lambda r, f=folder: self._on_scan(f, r),
             on_error=lambda e: emit(self.problem, f"watch folder: {e}"),
         )

@@ -1,4 +1,4 @@
-"""Run core functions and generators off the GUI thread: progress, cancel, errors, stale drops.
+"""Run core jobs (:mod:`inspector.jobs`) off the GUI thread: progress, partials, cancel, errors.
 
 Why our own ~150 lines on ``QThreadPool`` + ``QRunnable`` rather than superqt's ``thread_worker``:
 
@@ -6,11 +6,17 @@ Why our own ~150 lines on ``QThreadPool`` + ``QRunnable`` rather than superqt's 
   ("image", "score", "explain", ...). Submitting to a channel cancels the previous job of that
   channel and bumps its request id; results carrying an older id never reach a slot. With
   ``thread_worker`` each call site would re-implement that bookkeeping.
-* **Cancellation is cooperative and explicit.** The job receives a :class:`Cancel` token (a
-  ``threading.Event``) and the runner also stops iterating a generator between two items, so a
-  core generator needs no Qt at all. Nothing is ever terminated.
+* **One protocol.** A job is called as ``fn(*args, cancel=..., **kwargs)``; a generator's
+  :class:`~inspector.domain.Progress` goes to ``on_progress``, its
+  :class:`~inspector.jobs.Partial` values to ``on_partial``, its return value to ``on_result``.
+  Cancellation is cooperative: the job's ``cancel()`` turns true and the runner also stops
+  iterating between two items; :class:`~inspector.jobs.Cancelled` ends a job quietly. Nothing is
+  ever terminated.
+* **One error path.** An :class:`~inspector.domain.InspectorError` (an expected problem) goes to
+  the job's ``on_error``; anything else is a bug and goes to :func:`sys.excepthook` (log + one
+  dialog), so no call site needs its own "is this a bug?" test.
 * **Bounded pools.** The machine has 2 cores shared with training; a private ``QThreadPool`` per
-  runner (max 2 threads) keeps thumbnails, scoring and SHAP from oversubscribing the CPU, and
+  runner keeps thumbnails, scoring and SHAP from oversubscribing the CPU, and
   :meth:`Runner.shutdown` can wait for exactly our threads (tests check none are left running).
 
 Usage::
@@ -18,35 +24,33 @@ Usage::
     runner = Runner(parent)
     runner.submit("image", load_image, path, on_result=show, on_error=report)
     runner.submit("score", score_paths, predictor, paths,
-                  on_yield=add_batch, on_progress=progress_bar.update)
+                  on_partial=add_batch, on_progress=progress_bar.update)
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from inspector.domain import Progress
+from inspector.domain import InspectorError, Progress
 from inspector.gui.qtcompat import emit
+from inspector.jobs import Cancelled, Partial
 
 log = logging.getLogger(__name__)
 
 
-class Cancelled(Exception):
-    """Raised inside a job by :meth:`Cancel.check` when the job was cancelled."""
-
-
-class Cancel:
-    """Cancellation token handed to every job (first positional argument when ``wants_cancel``)."""
+class _Token:
+    """A job's cancel flag; the job sees only its ``is_set`` bound method (a CancelFn)."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
@@ -54,56 +58,37 @@ class Cancel:
     def set(self) -> None:
         self._event.set()
 
-    @property
     def is_set(self) -> bool:
         return self._event.is_set()
-
-    def check(self) -> None:
-        if self._event.is_set():
-            raise Cancelled
 
 
 @dataclass
 class _Job:
     channel: str
     request_id: int
-    cancel: Cancel
+    cancel: _Token
     on_result: Callable[[Any], None] | None = None
-    on_yield: Callable[[Any], None] | None = None
+    on_partial: Callable[[Any], None] | None = None
     on_progress: Callable[[Progress], None] | None = None
-    on_error: Callable[[BaseException], None] | None = None
+    on_error: Callable[[InspectorError], None] | None = None
     on_finished: Callable[[], None] | None = None
-    extra: dict = field(default_factory=dict)
 
 
 class _Task(QRunnable):
-    def __init__(
-        self, runner: Runner, job: _Job, fn: Callable, args: tuple, kwargs: dict, wants_cancel: bool
-    ) -> None:
+    def __init__(self, runner: Runner, job: _Job, fn: Callable, args: tuple, kwargs: dict) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._runner, self._job, self._fn = runner, job, fn
-        self._args, self._kwargs, self._wants_cancel = args, kwargs, wants_cancel
+        self._args, self._kwargs = args, kwargs
 
     def run(self) -> None:  # worker thread
         job, sig = self._job, self._runner._signals
         key = (job.channel, job.request_id)
         try:
-            args = (job.cancel, *self._args) if self._wants_cancel else self._args
-            out = self._fn(*args, **self._kwargs)
+            out = self._fn(*self._args, cancel=job.cancel.is_set, **self._kwargs)
             if inspect.isgenerator(out):
-                try:
-                    for item in out:
-                        if job.cancel.is_set:
-                            break
-                        if isinstance(item, Progress):
-                            emit(sig.progress, key, item)
-                        else:
-                            emit(sig.yielded, key, item)
-                finally:
-                    out.close()
-                out = None
-            if not job.cancel.is_set:
+                out = self._drive(out, key)
+            if not job.cancel.is_set():
                 emit(sig.result, key, out)
         except Cancelled:
             pass
@@ -113,11 +98,29 @@ class _Task(QRunnable):
         finally:
             emit(sig.finished, key)
 
+    def _drive(self, gen: Generator[Any, None, Any], key: tuple[str, int]) -> Any:
+        sig, cancel = self._runner._signals, self._job.cancel
+        try:
+            while not cancel.is_set():
+                try:
+                    item = next(gen)
+                except StopIteration as stop:
+                    return stop.value
+                if isinstance(item, Progress):
+                    emit(sig.progress, key, item)
+                elif isinstance(item, Partial):
+                    emit(sig.partial, key, item.value)
+                else:
+                    raise TypeError(f"job {key[0]!r} yielded a {type(item).__name__}")
+            raise Cancelled
+        finally:
+            gen.close()
+
 
 class _Signals(QObject):
     # (channel, request id) travels with every payload; queued across threads to the GUI thread.
     progress = Signal(object, object)
-    yielded = Signal(object, object)
+    partial = Signal(object, object)
     result = Signal(object, object)
     error = Signal(object, object)
     finished = Signal(object)
@@ -167,7 +170,7 @@ class Runner(QObject):
         self._current: dict[str, int] = {}
         self._jobs: dict[tuple[str, int], _Job] = {}
         self._signals.progress.connect(self._on_progress)
-        self._signals.yielded.connect(self._on_yielded)
+        self._signals.partial.connect(self._on_partial)
         self._signals.result.connect(self._on_result)
         self._signals.error.connect(self._on_error)
         self._signals.finished.connect(self._on_finished)
@@ -177,33 +180,32 @@ class Runner(QObject):
     def submit(
         self,
         channel: str,
-        fn: Callable,
+        fn: Callable[..., Any],
         *args: Any,
-        on_result: Callable[[Any], None] | None = None,
-        on_yield: Callable[[Any], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
-        on_error: Callable[[BaseException], None] | None = None,
+        on_partial: Callable[[Any], None] | None = None,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[InspectorError], None] | None = None,
         on_finished: Callable[[], None] | None = None,
-        wants_cancel: bool = False,
         latest_only: bool = True,
         **kwargs: Any,
-    ) -> Cancel:
-        """Run ``fn(*args)`` (or ``fn(cancel, *args)``) in the pool; return its cancel token.
+    ) -> None:
+        """Run ``fn(*args, cancel=..., **kwargs)`` in the pool (see the module docstring).
 
         ``latest_only``: cancel the channel's previous job and ignore anything it still sends.
-        A generator's :class:`Progress` items go to ``on_progress``, other items to ``on_yield``.
         """
         if latest_only:
             self.cancel(channel)
         rid = self._current.get(channel, 0) + 1
         self._current[channel] = rid
-        job = _Job(channel, rid, Cancel(), on_result, on_yield, on_progress, on_error, on_finished)
+        job = _Job(
+            channel, rid, _Token(), on_result, on_partial, on_progress, on_error, on_finished
+        )
         was_idle = not self._jobs
         self._jobs[(channel, rid)] = job
-        self.pool.start(_Task(self, job, fn, args, kwargs, wants_cancel))
+        self.pool.start(_Task(self, job, fn, args, kwargs))
         if was_idle:
             emit(self.busy_changed, True)
-        return job.cancel
 
     def cancel(self, channel: str) -> None:
         for (ch, _), job in list(self._jobs.items()):
@@ -223,7 +225,7 @@ class Runner(QObject):
     # -- GUI-thread side --------------------------------------------------------------------------
     def _live(self, key: tuple[str, int]) -> _Job | None:
         job = self._jobs.get(key)
-        if job is None or job.cancel.is_set:
+        if job is None or job.cancel.is_set():
             return None
         return job
 
@@ -232,10 +234,10 @@ class Runner(QObject):
         if job and job.on_progress:
             _timed(key, job.on_progress, p)
 
-    def _on_yielded(self, key: tuple[str, int], item: Any) -> None:
+    def _on_partial(self, key: tuple[str, int], item: Any) -> None:
         job = self._live(key)
-        if job and job.on_yield:
-            _timed(key, job.on_yield, item)
+        if job and job.on_partial:
+            _timed(key, job.on_partial, item)
 
     def _on_result(self, key: tuple[str, int], value: Any) -> None:
         job = self._live(key)
@@ -244,19 +246,18 @@ class Runner(QObject):
 
     def _on_error(self, key: tuple[str, int], exc: BaseException) -> None:
         job = self._jobs.get(key)
-        if job is None or job.cancel.is_set:
+        if job is None or job.cancel.is_set():
             return
-        if job.on_error:
+        if job.on_error is not None and isinstance(exc, InspectorError):
             job.on_error(exc)
-        else:  # no handler: an unexpected error goes to the excepthook (log + one dialog)
-            log.error("job %s failed:\n%s", key[0], getattr(exc, "__traceback_text__", exc))
-            import sys
-
-            sys.excepthook(type(exc), exc, exc.__traceback__)
+            return
+        # a bug, or an expected problem nobody handles: the one handler (log + one dialog)
+        log.error("job %s failed:\n%s", key[0], getattr(exc, "__traceback_text__", exc))
+        sys.excepthook(type(exc), exc, exc.__traceback__)
 
     def _on_finished(self, key: tuple[str, int]) -> None:
         job = self._jobs.pop(key, None)
-        if job and job.on_finished and not job.cancel.is_set:
+        if job and job.on_finished and not job.cancel.is_set():
             job.on_finished()
         if not self._jobs:
             emit(self.busy_changed, False)

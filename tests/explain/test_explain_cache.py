@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 
+from inspector import jobs
 from inspector.explain import Explainer, ExplainSettings, ExplanationCache
 from tests.conftest import make_model_version
 
@@ -14,7 +15,7 @@ def test_second_request_is_served_from_disk_and_matches(model_with_background, p
     cache = ExplanationCache(tmp_path / "explanations")
     explainer = Explainer(model_with_background, cache=cache)
     assert explainer.cached(plate_png) is None  # miss
-    first = explainer.explain(plate_png).run()
+    first = jobs.run(explainer.explain(plate_png))
     assert not first.from_cache and len(cache) == 1
 
     # a new Explainer and a new cache object: as after restarting the application
@@ -27,13 +28,13 @@ def test_second_request_is_served_from_disk_and_matches(model_with_background, p
     )
     np.testing.assert_allclose(hit.logits, first.logits)
     assert hit.background_source == first.background_source
-    job = again.explain(plate_png)
-    steps = list(job)
-    assert job.result.from_cache and [p.message for p in steps] == ["from cache"]
+    steps = []
+    hit_again = jobs.run(again.explain(plate_png), on_progress=steps.append)
+    assert hit_again.from_cache and [p.message for p in steps] == ["from cache"]
 
 
 def test_other_settings_miss(model_with_background, plate_png, tmp_path):
-    Explainer(model_with_background, cache=tmp_path / "c").explain(plate_png).run()
+    jobs.run(Explainer(model_with_background, cache=tmp_path / "c").explain(plate_png))
     other = Explainer(
         model_with_background, cache=tmp_path / "c", settings=ExplainSettings(nsamples=8)
     )
@@ -46,7 +47,7 @@ def test_a_changed_model_misses_even_under_the_same_version_name(
     model = make_model_version(tmp_path / "m", version="v1", seed=0)
     cache = ExplanationCache(tmp_path / "c")
     old = Explainer(model, cache=cache, data_dir=training_folder)
-    old.explain(plate_png).run()
+    jobs.run(old.explain(plate_png))
     assert old.cached(plate_png) is not None
 
     # re-export different weights into the same folder and version name
@@ -61,15 +62,15 @@ def test_a_changed_model_misses_even_under_the_same_version_name(
 
 def test_a_deleted_cache_file_is_a_miss_not_a_crash(model_with_background, plate_png, tmp_path):
     explainer = Explainer(model_with_background, cache=tmp_path / "c")
-    explainer.explain(plate_png).run()
+    jobs.run(explainer.explain(plate_png))
     for f in (tmp_path / "c").glob("*/*.npy"):
         f.unlink()
     assert explainer.cached(plate_png) is None
-    assert explainer.explain(plate_png).run().from_cache is False
+    assert jobs.run(explainer.explain(plate_png)).from_cache is False
 
 
 def test_maps_are_stored_as_float16_at_model_size(model_with_background, plate_png, tmp_path):
-    Explainer(model_with_background, cache=tmp_path / "c").explain(plate_png).run()
+    jobs.run(Explainer(model_with_background, cache=tmp_path / "c").explain(plate_png))
     (f,) = (tmp_path / "c").glob("*/*.npy")
     stored = np.load(f)
     assert stored.dtype == np.float16 and stored.shape == (3, 48, 48)

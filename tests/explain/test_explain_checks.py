@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from inspector import jobs
 from inspector.domain import DatasetError
 from inspector.explain import EDGE_FLAG_THRESHOLD, Explainer, edge_attention, edge_flag
 from inspector.explain.boxes import Box, box_mask, det_xml_for, read_voc
@@ -58,7 +59,7 @@ def test_broken_xml_is_a_clear_error(tmp_path):
 
 def test_deletion_test_and_gradcam_on_the_tiny_model(model_with_background, plate_png):
     explainer = Explainer(model_with_background)
-    expl = explainer.explain(plate_png, classes=["scratches"]).run()
+    expl = jobs.run(explainer.explain(plate_png, classes=["scratches"]))
     x = explainer.card.preprocessing.apply(np.asarray(__import__("cv2").imread(str(plate_png), 0)))
     d = deletion_test(lambda b: sigmoid(explainer.logits(b)[:, 2]), x, expl.model_maps[0])
     assert d.by_attribution.shape == d.at_random.shape == (len(d.fractions),)

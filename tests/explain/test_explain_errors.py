@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
+from inspector import jobs
 from inspector.__main__ import main
 from inspector.domain import ImageLoadError, ModelError
 from inspector.explain import Explainer
@@ -40,7 +41,7 @@ def test_an_unknown_class_is_a_model_error(model_with_background, plate_png):
 
 
 def test_without_training_data_the_fallback_background_is_used_and_said(tiny_model_dir, plate_png):
-    expl = Explainer(tiny_model_dir).explain(plate_png).run()
+    expl = jobs.run(Explainer(tiny_model_dir).explain(plate_png))
     assert expl.background_source.startswith("fallback")
     assert np.isfinite(expl.maps).all()
 

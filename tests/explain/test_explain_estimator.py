@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from inspector import jobs
 from inspector.explain import Explainer, ExplainSettings
 from inspector.explain.background import load_background
 from inspector.imageio import load_image
@@ -13,7 +14,7 @@ from .conftest import correlation
 
 
 def test_one_map_per_class_at_the_image_resolution(model_with_background, plate_png):
-    expl = Explainer(model_with_background).explain(plate_png).run()
+    expl = jobs.run(Explainer(model_with_background).explain(plate_png))
     assert expl.classes == ("crazing", "inclusion", "scratches")
     assert expl.maps.shape == (3, 96, 80)  # the image's own size, not the model's 48 px
     assert expl.model_maps.shape == (3, 48, 48)
@@ -25,7 +26,7 @@ def test_one_map_per_class_at_the_image_resolution(model_with_background, plate_
 def test_attributions_add_up_to_logit_minus_background_mean(model_with_background, plate_png):
     # Expected gradients is additive in expectation: Σ φ ≈ f(x) − E[f(background)].
     settings = ExplainSettings(nsamples=256, smooth_sigma=0.0)
-    expl = Explainer(model_with_background, settings=settings).explain(plate_png).run()
+    expl = jobs.run(Explainer(model_with_background, settings=settings).explain(plate_png))
     target = expl.logits - expl.base_values
     sums = expl.maps.sum(axis=(1, 2))
     assert np.abs(target).max() > 0
@@ -45,7 +46,7 @@ def test_same_maps_as_shap_gradient_explainer_on_same_background_and_seed(
     nsamples, seed = 48, 7
     settings = ExplainSettings(nsamples=nsamples, seed=seed, sampling="shap", smooth_sigma=0.0)
     explainer = Explainer(model_with_background, settings=settings)
-    ours = explainer.explain(plate_png).run().model_maps
+    ours = jobs.run(explainer.explain(plate_png)).model_maps
 
     card = explainer.card
     bg = load_background(model_with_background / "background.npz").tensor(card)
@@ -62,8 +63,8 @@ def test_same_maps_as_shap_gradient_explainer_on_same_background_and_seed(
 
 def test_a_subset_of_classes_is_the_same_as_in_the_full_run(model_with_background, plate_png):
     explainer = Explainer(model_with_background, settings=ExplainSettings(smooth_sigma=0.0))
-    full = explainer.explain(plate_png, use_cache=False).run()
-    one = explainer.explain(plate_png, classes=["scratches"]).run()
+    full = jobs.run(explainer.explain(plate_png, use_cache=False))
+    one = jobs.run(explainer.explain(plate_png, classes=["scratches"]))
     assert one.classes == ("scratches",)
     np.testing.assert_allclose(one.map("scratches"), full.map("scratches"), rtol=1e-4, atol=1e-7)
     with pytest.raises(KeyError):
@@ -71,13 +72,10 @@ def test_a_subset_of_classes_is_the_same_as_in_the_full_run(model_with_backgroun
 
 
 def test_same_seed_same_maps_different_seed_different_noise(model_with_background, plate_png):
-    a = Explainer(model_with_background).explain(plate_png).run().maps
-    b = Explainer(model_with_background).explain(plate_png).run().maps
-    c = (
-        Explainer(model_with_background, settings=ExplainSettings(seed=1))
-        .explain(plate_png)
-        .run()
-        .maps
-    )
+    a = jobs.run(Explainer(model_with_background).explain(plate_png)).maps
+    b = jobs.run(Explainer(model_with_background).explain(plate_png)).maps
+    c = jobs.run(
+        Explainer(model_with_background, settings=ExplainSettings(seed=1)).explain(plate_png)
+    ).maps
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)

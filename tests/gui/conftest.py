@@ -85,7 +85,7 @@ def wait_scored(qtbot):
 
     def wait(win, n: int, timeout: int = 20000) -> None:
         def done() -> bool:
-            rows = win.inspect.model.entries()
+            rows = win.controller.entries
             return len(rows) == n and all(e.prediction is not None or e.error for e in rows)
 
         qtbot.waitUntil(done, timeout=timeout)

@@ -31,47 +31,47 @@ def test_label_undo_move_and_persist(
     folder = make_imagefolder(per_class=2)
     win = make_window(tiny_model_dir)
     assert win.inspect.stack.currentWidget() is win.inspect.welcome  # first run: welcome page
-    qtbot.waitUntil(lambda: win.inspect.predictor is not None, timeout=20000)
+    qtbot.waitUntil(lambda: win.controller.predictor is not None, timeout=20000)
     assert "tiny-test" in win.model_label.text() and "CPU" in win.model_label.text()
     assert "ana (inspector)" in win.user_label.text()
 
     drop(win, folder)
     wait_scored(win, 6)
     view = win.inspect
-    qtbot.waitUntil(lambda: view.current_path() is not None)
-    first = view.current_path()
+    qtbot.waitUntil(lambda: win.controller.current is not None)
+    first = win.controller.current
     assert view.bars.text_values()[0].startswith("crazing: ")
     assert "threshold 0.50" in view.values_text.text()
     assert "not labelled yet" in view.label_text.text()
     qtbot.waitUntil(view.image_view.has_image)
 
     # model's labels (none / some) ⊕ "crazing" via the digit key
-    model_labels = set(view.current_entry().prediction.labels)
+    model_labels = set(win.controller.current_entry().prediction.labels)
     qtbot.keyClick(view, Qt.Key.Key_1)
     expected = tuple(
         c for c in ("crazing", "inclusion", "scratches") if c in model_labels ^ {"crazing"}
     )
-    assert view.current_entry().labels == expected
+    assert win.controller.current_entry().labels == expected
     assert "(saved)" in win.statusBar().currentMessage()
 
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert view.current_entry().labels is None
+    assert win.controller.current_entry().labels is None
     qtbot.keyClick(
         view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
-    assert view.current_entry().labels == expected
+    assert win.controller.current_entry().labels == expected
 
     # 0 = no defect on the first image, then the view moves on by itself
     qtbot.keyClick(view, Qt.Key.Key_0)
-    assert view.current_path() != first
-    second = view.current_path()
+    assert win.controller.current != first
+    second = win.controller.current
     qtbot.keyClick(view, Qt.Key.Key_Left)
-    assert view.current_path() == first
-    assert view.current_entry().labels == ()
+    assert win.controller.current == first
+    assert win.controller.current_entry().labels == ()
     qtbot.keyClick(view, Qt.Key.Key_Space)
-    assert view.current_path() == second
+    assert win.controller.current == second
     qtbot.keyClick(view, Qt.Key.Key_Return)  # accept the model's labels
-    accepted = win.inspect.model.entry(win.inspect.model.row_of(second))
+    accepted = win.controller.entry(second)
     assert accepted.labels == accepted.prediction.labels
     assert accepted.status.value == "confirmed"
     win.close()
@@ -80,13 +80,12 @@ def test_label_undo_move_and_persist(
     win2 = make_window(tiny_model_dir)
     drop(win2, folder)
     wait_scored(win2, 6)
-    row = win2.inspect.model.row_of(first)
-    assert win2.inspect.model.entry(row).labels == ()
+    assert win2.controller.entry(first).labels == ()
     hist = win2.service.history(first)
     assert [e.kind for e in hist] == ["label", "undo", "redo", "label"]
     assert {(e.user, e.role) for e in hist} == {("ana", "inspector")}
     assert hist[0].model_version == "tiny-test" and hist[0].probabilities
-    win2.inspect.select_path(first)
+    win2.controller.select(first)
     assert "no defect" in win2.inspect.label_text.text()
 
 
@@ -103,7 +102,7 @@ def test_bad_file_goes_to_problems_list(
     assert len(problems) == 2, problems
     assert any(p.startswith("empty.bmp — ") and "empty" in p for p in problems)
     assert win.problems_dock.isVisible()
-    assert sum(e.prediction is not None for e in win.inspect.model.entries()) == 2
+    assert sum(e.prediction is not None for e in win.controller.entries) == 2
 
 
 def test_no_model_still_browse_and_label(qtbot, make_window, make_imagefolder, tmp_path):
@@ -113,9 +112,9 @@ def test_no_model_still_browse_and_label(qtbot, make_window, make_imagefolder, t
     assert "No model" in win.statusBar().currentMessage()
     win.open_paths([str(folder)])
     qtbot.waitUntil(lambda: win.inspect.model.rowCount() == 2)
-    qtbot.waitUntil(lambda: win.inspect.current_path() is not None)
+    qtbot.waitUntil(lambda: win.controller.current is not None)
     qtbot.keyClick(win.inspect, Qt.Key.Key_N)  # no defect, saved without a prediction
-    path = win.inspect.model.entry(0).path
+    path = win.controller.entries[0].path
     assert win.service.history(path)[-1].labels == ()
 
 

@@ -9,6 +9,7 @@ import cv2
 from PySide6.QtCore import QObject
 
 from inspector.domain import ImageLoadError, Progress
+from inspector.jobs import Partial, check
 
 
 def _plate(path, seed: int) -> None:
@@ -24,7 +25,7 @@ def test_watch_folder_picks_up_new_files_newest_first(
     cam = tmp_path / "camera"
     cam.mkdir()
     win = make_window(tiny_model_dir)
-    qtbot.waitUntil(lambda: win.inspect.predictor is not None, timeout=20000)
+    qtbot.waitUntil(lambda: win.controller.predictor is not None, timeout=20000)
     win.watch(str(cam))
     assert "watching" in win.windowTitle()
     _plate(cam / "plate_001.png", 1)
@@ -33,11 +34,11 @@ def test_watch_folder_picks_up_new_files_newest_first(
     _plate(cam / "plate_002.png", 2)
     (cam / "notes.txt").write_text("not an image")
     wait_scored(win, 2, timeout=10000)
-    names = [e.name for e in win.inspect.model.entries()]
+    names = [e.name for e in win.controller.entries]
     assert names == ["plate_002.png", "plate_001.png"]
-    assert win.inspect.current_path().endswith("plate_002.png")  # following the line
+    assert win.controller.current.endswith("plate_002.png")  # following the line
     # an alarm banner appears when a defect class is over threshold
-    if any(e.alarm for e in win.inspect.model.entries()):
+    if any(e.alarm for e in win.controller.entries):
         assert win.inspect.alarm.isVisible()
     win.stop_watching()
     assert not win.inspect.watcher.active
@@ -50,36 +51,53 @@ def test_runner_drops_stale_results_and_reports_errors(qtbot):
     runner = Runner(parent)
     got, errors, progress = [], [], []
 
-    def slow(cancel, value, delay):
+    def work(value, delay, cancel):
         for i in range(int(delay / 0.01)):
-            cancel.check()
+            check(cancel)
             time.sleep(0.01)
             yield Progress(i, 10)
+        yield Partial(f"{value} (first look)")
         return value
 
-    def work(cancel, value, delay):
-        yield from slow(cancel, value, delay)
-        yield value
-
-    runner.submit("image", work, "old", 0.3, wants_cancel=True, on_yield=got.append)
+    results = []
+    runner.submit("image", work, "old", 0.3, on_partial=got.append, on_result=results.append)
     runner.submit(
         "image",
         work,
         "new",
         0.05,
-        wants_cancel=True,
-        on_yield=got.append,
+        on_partial=got.append,
         on_progress=progress.append,
+        on_result=results.append,
     )
     qtbot.waitUntil(lambda: not runner.is_running("image"), timeout=5000)
-    assert got == ["new"] and progress
+    assert got == ["new (first look)"] and results == ["new"] and progress
 
-    def bad(path):
+    def bad(path, cancel):
         raise ImageLoadError(path, "the file is empty (0 bytes)")
 
     runner.submit("x", bad, "a.png", on_error=errors.append)
     qtbot.waitUntil(lambda: bool(errors), timeout=5000)
     assert isinstance(errors[0], ImageLoadError)
+    assert runner.shutdown()
+
+
+def test_runner_sends_bugs_to_the_one_handler_not_to_on_error(qtbot, monkeypatch):
+    import sys
+
+    from inspector.gui.workers import Runner
+
+    hooked, errors = [], []
+    monkeypatch.setattr(sys, "excepthook", lambda t, e, tb: hooked.append(e))
+    parent = QObject()
+    runner = Runner(parent)
+
+    def buggy(cancel):
+        return 1 / 0
+
+    runner.submit("x", buggy, on_error=errors.append)
+    qtbot.waitUntil(lambda: bool(hooked), timeout=5000)
+    assert isinstance(hooked[0], ZeroDivisionError) and errors == []
     assert runner.shutdown()
 
 

@@ -19,8 +19,8 @@ from inspector.gui.widgets.image_view import ColorBar
 
 
 class ExplainPanel(QGroupBox):
-    requested = Signal()  # show toggled on, or class changed while shown
-    hidden = Signal()
+    toggled = Signal(bool)  # show the heatmap or not
+    class_chosen = Signal(str)  # the person picked another class
     opacity_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -52,8 +52,10 @@ class ExplainPanel(QGroupBox):
         grid.addWidget(self.message, 4, 0, 1, 2)
         grid.addWidget(self.edge_flag, 5, 0, 1, 2)
         grid.addWidget(self.colorbar, 0, 2, 6, 1)
-        self.show_box.toggled.connect(self._toggled)
-        self.class_combo.currentIndexChanged.connect(self._class_changed)
+        self.show_box.toggled.connect(lambda on: emit(self.toggled, on))
+        self.class_combo.currentIndexChanged.connect(
+            lambda _i: emit(self.class_chosen, self.class_combo.currentText())
+        )
         self.opacity.valueChanged.connect(lambda v: emit(self.opacity_changed, v / 100))
 
     def set_classes(self, classes: tuple[str, ...], preferred: str | None = None) -> None:
@@ -79,13 +81,3 @@ class ExplainPanel(QGroupBox):
 
     def set_message(self, text: str) -> None:
         self.message.setText(text)
-
-    def _toggled(self, on: bool) -> None:
-        if on:
-            emit(self.requested)
-        else:
-            emit(self.hidden)
-
-    def _class_changed(self, _i: int) -> None:
-        if self.show_box.isChecked():
-            emit(self.requested)

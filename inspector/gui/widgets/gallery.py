@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -28,9 +26,11 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from inspector.domain import ImageLoadError, LabelStatus, Prediction
+from inspector.controllers.inspect import Entry, GalleryFilter, InspectController
+from inspector.domain import ImageLoadError, LabelStatus
 from inspector.gui.qtcompat import emit
-from inspector.gui.workers import Cancel, Runner
+from inspector.gui.workers import Runner
+from inspector.jobs import CancelFn, Job, Partial
 
 log = logging.getLogger(__name__)
 
@@ -43,38 +43,6 @@ STATUS_COLORS = {
     LabelStatus.CORRECTED: QColor(255, 160, 0),
 }
 ALARM = QColor(229, 57, 53)
-
-
-@dataclass(slots=True)
-class Entry:
-    """One image in the gallery (mutable on the GUI thread only)."""
-
-    path: str
-    prediction: Prediction | None = None
-    error: str | None = None
-    labels: tuple[str, ...] | None = None
-    status: LabelStatus = LabelStatus.UNLABELLED
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
-
-    @property
-    def alarm(self) -> bool:
-        """A defect class is over threshold (the model says: not clean)."""
-        return bool(self.prediction and self.prediction.labels)
-
-    def caption(self) -> str:
-        if self.error:
-            return "cannot read"
-        if self.prediction is None:
-            return "…"
-        top = max(zip(self.prediction.probabilities, self.prediction.classes, strict=True))
-        labels = self.prediction.labels
-        if labels:
-            return f"{', '.join(labels)} {top[0]:.2f}"
-        return f"no defect ({top[1]} {top[0]:.2f})"
 
 
 def make_thumbnail(path: str, size: int = THUMB) -> QImage:
@@ -141,24 +109,22 @@ class ThumbnailCache(QObject):
             self.runner.submit(
                 "thumbs",
                 self._drain,
-                wants_cancel=True,
                 latest_only=False,
-                on_yield=self._on_thumb,
+                on_partial=self._on_thumb,
                 on_finished=self._on_drained,
-                on_error=self._on_drain_error,
             )
 
-    def _drain(self, cancel: Cancel):  # worker thread
-        while not cancel.is_set:
+    def _drain(self, cancel: CancelFn) -> Job[None]:  # worker thread
+        while not cancel():
             with self._lock:
                 if not self._queue:
                     return
                 path = self._queue.pop()  # LIFO: what was just scrolled to comes first
                 self._queued.discard(path)
             try:
-                yield path, make_thumbnail(path)
+                yield Partial((path, make_thumbnail(path)))
             except ImageLoadError:
-                yield path, None
+                yield Partial((path, None))
 
     def _on_thumb(self, item: tuple[str, QImage | None]) -> None:
         path, img = item
@@ -179,15 +145,10 @@ class ThumbnailCache(QObject):
             self.runner.submit(
                 "thumbs",
                 self._drain,
-                wants_cancel=True,
                 latest_only=False,
-                on_yield=self._on_thumb,
+                on_partial=self._on_thumb,
                 on_finished=self._on_drained,
-                on_error=self._on_drain_error,
             )
-
-    def _on_drain_error(self, exc: BaseException) -> None:
-        log.error("thumbnail worker failed: %s", getattr(exc, "__traceback_text__", exc))
 
     def shutdown(self) -> None:
         self.runner.shutdown()
@@ -197,25 +158,30 @@ class ThumbnailCache(QObject):
 
 
 class GalleryModel(QAbstractListModel):
-    """The images of the session, in display order."""
+    """A Qt view of the controller's image list: no data of its own, only row bookkeeping."""
 
-    def __init__(self, thumbs: ThumbnailCache, parent: QObject | None = None) -> None:
+    def __init__(
+        self, controller: InspectController, thumbs: ThumbnailCache, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
-        self._rows: list[Entry] = []
-        self._row_of: dict[str, int] = {}
+        self.ctl = controller
         self.thumbs = thumbs
         thumbs.ready.connect(self._thumb_ready)
+        controller.inserting.connect(
+            lambda row, n: self.beginInsertRows(QModelIndex(), row, row + n - 1)
+        )
+        controller.inserted.connect(self.endInsertRows)
+        controller.changed.connect(self._rows_changed)
 
-    # -- Qt model API -------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self.ctl.entries)
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ):
-        if not index.isValid() or index.row() >= len(self._rows):
+        if not index.isValid() or index.row() >= len(self.ctl.entries):
             return None
-        e = self._rows[index.row()]
+        e = self.ctl.entries[index.row()]
         if role == ENTRY_ROLE:
             return e
         if role == Qt.ItemDataRole.DisplayRole:
@@ -224,112 +190,31 @@ class GalleryModel(QAbstractListModel):
             return f"{e.path}\n{e.error or e.caption()}\nstatus: {e.status.value}"
         return None
 
-    # -- editing ------------------------------------------------------------------------------
-    def entries(self) -> list[Entry]:
-        return self._rows
-
-    def entry(self, row: int) -> Entry:
-        return self._rows[row]
-
-    def row_of(self, path: str) -> int | None:
-        return self._row_of.get(path)
-
-    def add(self, paths: list[str], newest_first: bool = False) -> list[str]:
-        """Add paths not already present; return those added."""
-        new = []
-        seen = set()
-        for p in paths:
-            if p not in self._row_of and p not in seen:
-                seen.add(p)
-                new.append(p)
-        if not new:
-            return []
-        if newest_first:
-            new.reverse()
-            self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
-            self._rows[0:0] = [Entry(p) for p in new]
-            self._row_of = {e.path: i for i, e in enumerate(self._rows)}
-        else:
-            start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(new) - 1)
-            for i, p in enumerate(new):
-                self._rows.append(Entry(p))
-                self._row_of[p] = start + i
-        self.endInsertRows()
-        return new
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._rows.clear()
-        self._row_of.clear()
-        self.endResetModel()
-
-    def update(self, path: str, **changes) -> Entry | None:
-        row = self._row_of.get(path)
-        if row is None:
-            return None
-        e = self._rows[row]
-        for k, v in changes.items():
-            setattr(e, k, v)
-        idx = self.index(row)
-        emit(self.dataChanged, idx, idx)
-        return e
-
-    def update_many(self, changes: dict[str, dict]) -> None:
-        """Apply {path: {field: value}} and emit one dataChanged over the rows touched."""
-        rows = []
-        for path, ch in changes.items():
-            row = self._row_of.get(path)
-            if row is None:
-                continue
-            e = self._rows[row]
-            for k, v in ch.items():
-                setattr(e, k, v)
-            rows.append(row)
-        if rows:
-            emit(self.dataChanged, self.index(min(rows)), self.index(max(rows)))
+    def _rows_changed(self, rows: list[int]) -> None:
+        emit(self.dataChanged, self.index(min(rows)), self.index(max(rows)))
 
     def _thumb_ready(self, path: str) -> None:
-        row = self._row_of.get(path)
+        row = self.ctl.row_of(path)
         if row is not None:
             idx = self.index(row)
             emit(self.dataChanged, idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
-class GalleryFilter(QSortFilterProxyModel):
-    """Filter by predicted class, labelled class, or label status ('' = everything)."""
+class GalleryFilterProxy(QSortFilterProxyModel):
+    """Shows the rows the controller's :class:`GalleryFilter` accepts."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, controller: InspectController, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.predicted = ""
-        self.label = ""
-        self.status = ""
+        self.ctl = controller
+        controller.filter_changed.connect(self._refilter)
 
-    def set_filter(self, predicted: str = "", label: str = "", status: str = "") -> None:
+    def _refilter(self, _f: GalleryFilter) -> None:
         self.beginFilterChange()
-        self.predicted, self.label, self.status = predicted, label, status
         self.endFilterChange()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
-        if not (self.predicted or self.label or self.status):
-            return True
-        e: Entry = self.sourceModel().entry(row)
-        if self.status and e.status.value != self.status:
-            return False
-        if self.predicted:
-            pred = e.prediction.labels if e.prediction else None
-            if self.predicted == "no defect":
-                if pred is None or pred:
-                    return False
-            elif not pred or self.predicted not in pred:
-                return False
-        if self.label:
-            if e.labels is None:
-                return False
-            if self.label == "no defect":
-                return not e.labels
-            return self.label in e.labels
-        return True
+        f = self.ctl.filter
+        return not f.active or f.accepts(self.ctl.entries[row])
 
 
 class GalleryDelegate(QStyledItemDelegate):

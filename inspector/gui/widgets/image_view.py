@@ -136,9 +136,6 @@ class ImageView(QGraphicsView):
                 self._scene.addItem(item)
                 self._boxes.append(item)
 
-    def box_count(self) -> int:
-        return sum(isinstance(b, QGraphicsRectItem) for b in self._boxes)
-
     # -- zoom --------------------------------------------------------------------------------
     def zoom(self) -> float:
         return self.transform().m11()

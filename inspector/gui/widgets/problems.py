@@ -33,8 +33,3 @@ class ProblemsList(QListWidget):
 
     def problems(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]
-
-    def clear_problems(self) -> None:
-        self.clear()
-        self._paths.clear()
-        emit(self.count_changed, 0)

@@ -1,4 +1,4 @@
-"""The GUI's one door to the label store (``inspector.store``): a narrow adapter.
+"""The controllers' one door to the label store (``inspector.store``): a narrow adapter.
 
 Only this file knows the store's API, so when that API moves only this file changes. It is
 thread-safe the way the store is (one SQLite connection per thread): workers record predictions
@@ -80,12 +80,6 @@ class LabelService:
     def record_predictions(self, preds: list[Prediction]) -> None:
         if preds and not self.read_only:
             self._store.add_predictions(preds, add_images=True)
-
-    def ensure_images(self, paths: Iterable[str]) -> None:
-        if self.read_only:
-            return
-        for p in paths:
-            self._store.add_image(p, source="gui")
 
     def states(self, paths: Iterable[str]) -> dict[str, LabelState]:
         """Current label and status of each known path (unknown paths are left out)."""

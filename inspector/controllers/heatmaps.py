@@ -1,7 +1,8 @@
-"""The GUI's door to ``inspector.explain`` (SHAP heatmaps), which may not be installed/usable.
+"""The controllers' door to ``inspector.explain`` (SHAP heatmaps), which may not be usable here.
 
-:func:`explain_job` runs in a worker: it yields :class:`~inspector.domain.Progress` and returns an
-:class:`Explanation`; when the explain package, torch or the model's weights are missing it raises
+:func:`explain_job` is a job (:mod:`inspector.jobs`): it yields Progress, a first-look
+:class:`Heatmap` as a Partial while the explainer refines, and returns the final one. When the
+explain package, torch or the model's weights are missing it raises
 :class:`ExplanationsUnavailable` with a one-line reason the side panel shows instead of a heatmap.
 """
 
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.domain import InspectorError, Progress
-from inspector.gui.workers import Cancel
+from inspector.domain import InspectorError
+from inspector.jobs import CancelFn, Job, Partial, never
 
 
 class ExplanationsUnavailable(InspectorError):
@@ -23,17 +23,19 @@ class ExplanationsUnavailable(InspectorError):
 
 
 @dataclass(frozen=True, slots=True)
-class Explanation:
+class Heatmap:
+    """One class's map of one image, as the window shows it (the core's Explanation holds all)."""
+
     path: str
     cls: str
-    heatmap: Any  # 2-D ndarray, positive = evidence for the class
+    values: Any  # 2-D ndarray at the image's resolution, positive = evidence for the class
     edge_attention: bool = False
     cached: bool = False
     samples: int = 0
     final: bool = True  # False: a first look, refined by the next one
 
 
-def _module():
+def _module() -> Any:
     try:
         return importlib.import_module("inspector.explain")
     except ImportError as exc:
@@ -46,7 +48,7 @@ _EXPLAINERS: dict[tuple[str, str], Any] = {}
 _LOCK = threading.Lock()
 
 
-def _explainer(model_dir: str, workspace: str):
+def _explainer(model_dir: str, workspace: str) -> Any:
     """One Explainer per (model, workspace): it holds the torch model once loaded."""
     mod = _module()
     key = (str(model_dir), str(workspace))
@@ -58,9 +60,9 @@ def _explainer(model_dir: str, workspace: str):
 
 
 def explain_job(
-    cancel: Cancel, model_dir: str, path: str, cls: str, workspace: str
-) -> Iterator[Progress | Explanation]:
-    """Compute (or fetch from the workspace cache) the heatmap of ``cls`` for ``path``.
+    model_dir: str, path: str, cls: str, workspace: str, cancel: CancelFn = never
+) -> Job[Heatmap]:
+    """The heatmap of ``cls`` for ``path``, computed or from the workspace's cache.
 
     All classes are explained at once (that is what the cache keeps), so switching the class
     afterwards is instant. Torch is imported here, in the worker, the first time only.
@@ -68,27 +70,28 @@ def explain_job(
     mod = _module()
     try:
         explainer = _explainer(model_dir, workspace)
-        job = explainer.explain(path, cancel=lambda: cancel.is_set)
-        for p in job:
-            cancel.check()
-            yield p
-            if (partial := p.extra.get("partial")) is not None:
-                yield _for_view(mod, path, cls, partial)  # show the first look while refining
+        job = explainer.explain(path, cancel=cancel)
+        while True:
+            try:
+                item = next(job)
+            except StopIteration as stop:
+                return _for_view(mod, path, cls, stop.value)
+            if isinstance(item, Partial):  # a first look while the map refines
+                item = Partial(_for_view(mod, path, cls, item.value))
+            yield item
     except ImportError as exc:
         raise ExplanationsUnavailable(
             f"explanations unavailable ({exc.name or exc} missing)"
         ) from None
-    if job.result is not None:  # None: cancelled
-        yield _for_view(mod, path, cls, job.result)
 
 
-def _for_view(mod: Any, path: str, cls: str, result: Any) -> Explanation:
-    heat = result.map(cls)
-    return Explanation(
+def _for_view(mod: Any, path: str, cls: str, result: Any) -> Heatmap:
+    values = result.map(cls)
+    return Heatmap(
         path,
         cls,
-        heat,
-        bool(mod.edge_flag(heat)),
+        values,
+        bool(mod.edge_flag(values)),
         bool(result.from_cache),
         result.samples,
         result.final,

@@ -1,0 +1,461 @@
+"""The inspectors' controller: the image list, the current image, label decisions, undo/redo,
+the scoring queue and heatmap requests — everything the inspectors' view shows, without Qt.
+
+>>> from inspector.jobs import SyncRunner
+>>> ctl = InspectController(SyncRunner(), workspace="ws")
+>>> ctl.add_paths(["/plates/a.bmp", "/plates/b.bmp"])
+['/plates/a.bmp', '/plates/b.bmp']
+>>> ctl.current
+'/plates/a.bmp'
+>>> ctl.move(1)
+>>> ctl.current
+'/plates/b.bmp'
+
+Every method runs on one thread (the GUI thread in the window): job results come back there
+through the :class:`~inspector.jobs.Runner`. Changes are announced through the ``Signal``
+attributes, which the view connects to; the view calls the methods for every user action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inspector.controllers.heatmaps import ExplanationsUnavailable, Heatmap, explain_job
+from inspector.controllers.labels import Decision, LabelService
+from inspector.controllers.scoring import ScoreBatch, list_images, score_paths
+from inspector.controllers.signals import Signal
+from inspector.domain import NO_DEFECT, InspectorError, LabelStatus, Prediction, Progress
+from inspector.jobs import Runner
+
+#: Images scored per scoring job; the queue feeds the next job when one finishes.
+SCORE_CHUNK = 512
+
+
+@dataclass(slots=True)
+class Entry:
+    """One image of the session (changed by the controller only)."""
+
+    path: str
+    prediction: Prediction | None = None
+    error: str | None = None
+    labels: tuple[str, ...] | None = None  # () = no defect, None = unlabelled
+    status: LabelStatus = LabelStatus.UNLABELLED
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    @property
+    def alarm(self) -> bool:
+        """A defect class is over threshold (the model says: not clean)."""
+        return bool(self.prediction and self.prediction.labels)
+
+    def caption(self) -> str:
+        if self.error:
+            return "cannot read"
+        if self.prediction is None:
+            return "…"
+        top = max(zip(self.prediction.probabilities, self.prediction.classes, strict=True))
+        labels = self.prediction.labels
+        if labels:
+            return f"{', '.join(labels)} {top[0]:.2f}"
+        return f"no defect ({top[1]} {top[0]:.2f})"
+
+    def label_text(self) -> str:
+        if self.labels is None:
+            return "not labelled yet"
+        return ", ".join(self.labels) if self.labels else NO_DEFECT
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryFilter:
+    """Which entries are shown: by predicted class, labelled class, label status ('' = any)."""
+
+    predicted: str = ""
+    label: str = ""
+    status: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.predicted or self.label or self.status)
+
+    def accepts(self, e: Entry) -> bool:
+        if self.status and e.status.value != self.status:
+            return False
+        if self.predicted:
+            pred = e.prediction.labels if e.prediction else None
+            if self.predicted == NO_DEFECT:
+                if pred is None or pred:
+                    return False
+            elif not pred or self.predicted not in pred:
+                return False
+        if self.label:
+            if e.labels is None:
+                return False
+            if self.label == NO_DEFECT:
+                return not e.labels
+            return self.label in e.labels
+        return True
+
+
+class InspectController:
+    """State and decisions of the inspectors' view (see the module docstring)."""
+
+    def __init__(self, runner: Runner, workspace: str, service: LabelService | None = None) -> None:
+        self.runner = runner
+        self.workspace = str(workspace)
+        self.service = service
+        self.predictor: object | None = None  # an OrtPredictor once the model is loaded
+        self.model_dir = ""
+        self.classes: tuple[str, ...] = ()
+        self.entries: list[Entry] = []
+        self._row_of: dict[str, int] = {}
+        self.current: str | None = None
+        self.filter = GalleryFilter()
+        self.watching = False
+        self.heatmap_on = False
+        self.heatmap_class = ""
+        self._undo: list[str] = []
+        self._redo: list[str] = []
+        self._pending_score: list[str] = []
+
+        # -- what the view listens to --
+        self.inserting = Signal()  # (row, count): entries are about to be inserted at row
+        self.inserted = Signal()  # (): they are in
+        self.changed = Signal()  # (rows: list[int]): those entries changed
+        self.current_changed = Signal()  # (path | None)
+        self.filter_changed = Signal()  # (GalleryFilter)
+        self.classes_changed = Signal()  # (classes)
+        self.message = Signal()  # (text): a status-bar line
+        self.problem = Signal()  # (path, reason)
+        self.alarm = Signal()  # (Entry): a watched image with a defect
+        self.decision_made = Signal()  # (Decision)
+        self.heatmap = Signal()  # (Heatmap | None): None clears the overlay
+        self.heatmap_message = Signal()  # (text)
+        self.heatmap_progress = Signal()  # (Progress | None): None = not computing
+
+    # -- model, store, classes ---------------------------------------------------------------
+    def set_service(self, service: LabelService | None) -> None:
+        self.service = service
+
+    def set_workspace(self, workspace: str, service: LabelService | None) -> None:
+        self.workspace = str(workspace)
+        self.service = service
+
+    def set_predictor(self, predictor: object, model_dir: str) -> None:
+        """A model is ready (loaded off-thread): score what is loaded and not yet scored."""
+        self.predictor, self.model_dir = predictor, str(model_dir)
+        self.set_classes(tuple(predictor.classes))  # type: ignore[attr-defined]
+        todo = [e.path for e in self.entries if e.prediction is None and not e.error]
+        if todo:
+            self._score(todo)
+
+    def set_classes(self, classes: tuple[str, ...]) -> None:
+        self.classes = tuple(classes)
+        if self.heatmap_class not in self.classes:
+            self.heatmap_class = self.classes[0] if self.classes else ""
+        self.classes_changed.emit(self.classes)
+
+    # -- the list ------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def row_of(self, path: str) -> int | None:
+        return self._row_of.get(path)
+
+    def entry(self, path: str | None) -> Entry | None:
+        row = self._row_of.get(path) if path else None
+        return None if row is None else self.entries[row]
+
+    def current_entry(self) -> Entry | None:
+        return self.entry(self.current)
+
+    @property
+    def pending(self) -> int:
+        """Images queued for scoring and not yet handed to a scoring job."""
+        return len(self._pending_score)
+
+    def visible(self) -> list[Entry]:
+        """The entries the filter lets through, in display order."""
+        if not self.filter.active:
+            return self.entries
+        return [e for e in self.entries if self.filter.accepts(e)]
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Files and/or folders (recursively): listed in a job, added in chunks, scored."""
+        self.message.emit(f"Opening {', '.join(Path(p).name for p in paths[:3])}…")
+        self.runner.submit(
+            "list",
+            list_images,
+            list(paths),
+            latest_only=False,
+            on_partial=self.add_paths,
+            on_error=lambda e: self.message.emit(str(e)),
+        )
+
+    def add_paths(self, paths: list[str], newest_first: bool = False) -> list[str]:
+        """Add paths not already listed (watched files go first); queue them for scoring."""
+        new = list(dict.fromkeys(p for p in paths if p not in self._row_of))
+        if not new:
+            return []
+        if newest_first:
+            new.reverse()
+            self.inserting.emit(0, len(new))
+            self.entries[0:0] = [Entry(p) for p in new]
+            self._row_of = {e.path: i for i, e in enumerate(self.entries)}
+        else:
+            start = len(self.entries)
+            self.inserting.emit(start, len(new))
+            for i, p in enumerate(new):
+                self.entries.append(Entry(p))
+                self._row_of[p] = start + i
+        self.inserted.emit()
+        self._score(new, front=newest_first)
+        if self.current is None or (newest_first and self.watching):
+            first = self.visible()[:1]
+            self.select(first[0].path if first else None)
+        return new
+
+    def _update(self, changes: dict[str, dict]) -> None:
+        rows = []
+        for path, ch in changes.items():
+            row = self._row_of.get(path)
+            if row is None:
+                continue
+            e = self.entries[row]
+            for k, v in ch.items():
+                setattr(e, k, v)
+            rows.append(row)
+        if rows:
+            self.changed.emit(rows)
+
+    # -- scoring -------------------------------------------------------------------------------
+    def _score(self, paths: list[str], front: bool = False) -> None:
+        """Queue paths for scoring; one scoring job runs at a time over the queue."""
+        if front:
+            self._pending_score = paths + self._pending_score
+        else:
+            self._pending_score = self._pending_score + paths
+        if not self.runner.is_running("score"):
+            self._next_score_job()
+
+    def _next_score_job(self) -> None:
+        if not self._pending_score:
+            return
+        batch = self._pending_score[:SCORE_CHUNK]
+        self._pending_score = self._pending_score[SCORE_CHUNK:]
+        self.runner.submit(
+            "score",
+            score_paths,
+            self.predictor,
+            batch,
+            self.service,
+            latest_only=False,
+            on_partial=self._on_scored,
+            on_progress=self._on_score_progress,
+            on_finished=self._next_score_job,
+            on_error=lambda e: self.message.emit(f"scoring stopped: {e}"),
+        )
+
+    def _on_score_progress(self, p: Progress) -> None:
+        left = len(self._pending_score) + p.total - p.done
+        self.message.emit(f"Scoring… {left} images left" if left else "Scoring done")
+
+    def _on_scored(self, batch: ScoreBatch) -> None:
+        changes: dict[str, dict] = {}
+        for err in batch.errors:
+            if err.path:
+                changes.setdefault(err.path, {})["error"] = err.reason
+            self.problem.emit(err.path, err.reason)
+        for path, st in batch.states.items():
+            changes.setdefault(path, {}).update(labels=st.labels, status=st.status)
+        for pred in batch.predictions:
+            changes.setdefault(pred.path, {})["prediction"] = pred
+        if self.current in changes and "prediction" in changes[self.current]:
+            self.heatmap_class = self.preferred_class()
+        self._update(changes)
+        if self.watching:
+            alarms = [p for p in batch.predictions if p.labels]
+            if alarms and (e := self.entry(alarms[-1].path)) is not None:
+                self.alarm.emit(e)
+
+    def image_failed(self, path: str, reason: str) -> None:
+        """The view could not decode the image it shows: mark it and report it."""
+        self._update({path: {"error": reason}})
+        self.problem.emit(path, reason)
+
+    # -- navigation ----------------------------------------------------------------------------
+    def select(self, path: str | None) -> None:
+        """Make ``path`` current (shown again if the filter hid it)."""
+        if path is not None and path not in self._row_of:
+            return
+        if path is not None and not self.filter.accepts(self.entries[self._row_of[path]]):
+            self.set_filter(GalleryFilter())
+        if path == self.current:
+            return
+        self.current = path
+        self.heatmap_class = self.preferred_class()  # the image's top defect, if it has one
+        self.current_changed.emit(path)
+        if self.heatmap_on:
+            self.request_heatmap()
+
+    def move(self, step: int) -> None:
+        shown = self.visible()
+        if not shown:
+            return
+        paths = [e.path for e in shown]
+        row = paths.index(self.current) if self.current in paths else -1
+        self.select(paths[max(0, min(len(paths) - 1, row + step))])
+
+    def set_filter(self, f: GalleryFilter) -> None:
+        if f != self.filter:
+            self.filter = f
+            self.filter_changed.emit(f)
+
+    def set_watching(self, on: bool) -> None:
+        self.watching = on
+
+    # -- labelling -----------------------------------------------------------------------------
+    def _decide(self, labels: list[str], advance: bool) -> None:
+        e = self.entry(self.current)
+        if e is None:
+            return
+        if self.service is None:
+            self.message.emit("Labels cannot be saved: no workspace database is open")
+            return
+        try:
+            d = self.service.decide(e.path, labels, seen=e.prediction)
+        except InspectorError as exc:
+            self.message.emit(f"Label not saved: {exc}")
+            return
+        self._undo.append(e.path)
+        self._redo.clear()
+        self._apply(d)
+        if advance:
+            self.move(1)
+
+    def _apply(self, d: Decision) -> None:
+        self._update({d.path: {"labels": d.labels, "status": d.status}})
+        shown = (
+            NO_DEFECT
+            if d.labels == ()
+            else ("unlabelled" if d.labels is None else ", ".join(d.labels))
+        )
+        self.message.emit(f"{d.kind}: {Path(d.path).name} → {shown} (saved)")
+        self.decision_made.emit(d)
+
+    def _base_labels(self, e: Entry) -> set[str]:
+        if e.labels is not None:
+            return set(e.labels)
+        return set(e.prediction.labels) if e.prediction else set()
+
+    def toggle_class(self, i: int) -> None:
+        e = self.entry(self.current)
+        classes = self.classes or (e.prediction.classes if e and e.prediction else ())
+        if e is None or i >= len(classes):
+            return
+        labels = self._base_labels(e) ^ {classes[i]}
+        self._decide([c for c in classes if c in labels], advance=False)
+
+    def accept_model(self) -> None:
+        e = self.entry(self.current)
+        if e is None:
+            return
+        if e.prediction is None:
+            self.message.emit("No prediction to accept yet for this image")
+            return
+        self._decide(list(e.prediction.labels), advance=True)
+
+    def no_defect(self) -> None:
+        self._decide([], advance=True)
+
+    def undo(self) -> None:
+        self._undo_redo(self._undo, self._redo, "undo")
+
+    def redo(self) -> None:
+        self._undo_redo(self._redo, self._undo, "redo")
+
+    def _undo_redo(self, src: list[str], dst: list[str], kind: str) -> None:
+        if not src or self.service is None:
+            self.message.emit(f"Nothing to {kind}")
+            return
+        path = src.pop()
+        try:
+            d = self.service.undo(path) if kind == "undo" else self.service.redo(path)
+        except InspectorError as exc:
+            self.message.emit(f"Cannot {kind}: {exc}")
+            return
+        dst.append(path)
+        self.select(path)
+        self._apply(d)
+
+    # -- heatmaps ------------------------------------------------------------------------------
+    def show_heatmap(self, on: bool) -> None:
+        self.heatmap_on = on
+        if on:
+            self.request_heatmap()
+        else:
+            self.runner.cancel("explain")
+            self.heatmap.emit(None)
+            self.heatmap_progress.emit(None)
+
+    def set_heatmap_class(self, cls: str) -> None:
+        if cls and cls != self.heatmap_class:
+            self.heatmap_class = cls
+            if self.heatmap_on:
+                self.request_heatmap()
+
+    def preferred_class(self) -> str:
+        """The class the heatmap should show for the current image: its top predicted defect."""
+        e = self.entry(self.current)
+        if e is None or e.prediction is None or not e.prediction.labels:
+            return self.heatmap_class
+        p = e.prediction
+        return max(p.labels, key=lambda c: p.probabilities[p.classes.index(c)])
+
+    def request_heatmap(self) -> None:
+        path, cls = self.current, self.heatmap_class
+        if not path or not cls:
+            return
+        if not self.model_dir:
+            self.heatmap_message.emit("Explanations need a model")
+            return
+        self.heatmap.emit(None)
+        self.heatmap_message.emit(f"Computing the heatmap of {cls}…")
+        self.heatmap_progress.emit(Progress(0, 0))
+        self.runner.submit(
+            "explain",
+            explain_job,
+            self.model_dir,
+            path,
+            cls,
+            self.workspace,
+            on_progress=self.heatmap_progress.emit,
+            on_partial=self._on_heatmap,
+            on_result=self._on_heatmap,
+            on_error=self._on_heatmap_error,
+        )
+
+    def _on_heatmap(self, h: Heatmap) -> None:
+        if h.path != self.current or not self.heatmap_on or h.cls != self.heatmap_class:
+            return
+        self.heatmap.emit(h)
+        if not h.final:
+            self.heatmap_message.emit(f"{h.cls}: first look ({h.samples} samples), refining…")
+        else:
+            self.heatmap_progress.emit(None)
+            self.heatmap_message.emit(f"{h.cls}{' (cached)' if h.cached else ''}")
+
+    def _on_heatmap_error(self, exc: InspectorError) -> None:
+        self.heatmap_progress.emit(None)
+        if isinstance(exc, ExplanationsUnavailable):
+            self.heatmap_message.emit(str(exc))
+        else:
+            self.heatmap_message.emit(f"explanation failed: {exc}")
+
+    def shutdown(self) -> None:
+        self._pending_score.clear()
+        for channel in ("list", "score", "explain"):
+            self.runner.cancel(channel)

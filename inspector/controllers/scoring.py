@@ -1,0 +1,117 @@
+"""Jobs behind the inspectors' view: load the model, list folders, score images into the store.
+
+Each is a job of :mod:`inspector.jobs` (plain data in and out, no widgets), so the window runs
+them on its thread pool and tests run them inline with :class:`~inspector.jobs.SyncRunner`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from inspector.controllers.labels import LabelService, LabelState
+from inspector.domain import ImageLoadError, InspectorError, Prediction, Progress
+from inspector.jobs import CancelFn, Job, Partial, check, never
+
+if TYPE_CHECKING:  # imported in the worker: ORT, numpy and OpenCV load off the GUI thread
+    from inspector.runtime.ort import OrtPredictor
+
+log = logging.getLogger(__name__)
+
+#: Yield at least this often (seconds) so the GUI sees progress and results flow.
+YIELD_EVERY = 0.1
+
+
+def load_predictor(
+    model_dir: str, service: LabelService | None, cancel: CancelFn = never
+) -> OrtPredictor:
+    """Create the ONNX Runtime session (seconds, CUDA probing): never on the GUI thread."""
+    # Load the native libraries now, right after the window appears, in one go: dlopen holds the
+    # GIL, so doing it lazily in the middle of a session would be a visible stall.
+    import inspector.imageio  # noqa: F401 - numpy, OpenCV, Pillow
+    from inspector.runtime.ort import OrtPredictor
+
+    # One intra-op thread: ORT's pool spin-waits, and on a 2-core line PC the GUI thread needs the
+    # other core. Throughput is the scoring queue's business, latency the GUI's.
+    pred = OrtPredictor(model_dir, threads=1)
+    if service is not None:
+        try:
+            service.register_model(pred.version, pred.classes, pred.thresholds, str(model_dir))
+        except InspectorError:
+            log.exception("cannot register the model in the store")
+    return pred
+
+
+def list_images(paths: list[str], cancel: CancelFn = never) -> Job[int]:
+    """Expand files and folders (recursively) into absolute image paths, as Partial chunks.
+
+    Returns how many paths were listed.
+    """
+    from inspector.imageio import is_image_file
+
+    chunk: list[str] = []
+    listed = 0
+    t = time.monotonic()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                check(cancel)
+                dirs.sort()
+                for f in sorted(files):
+                    if is_image_file(f):
+                        chunk.append(os.path.abspath(os.path.join(root, f)))
+                if chunk and (len(chunk) >= 2000 or time.monotonic() - t > YIELD_EVERY):
+                    listed += len(chunk)
+                    yield Partial(chunk)
+                    chunk, t = [], time.monotonic()
+        else:
+            chunk.append(os.path.abspath(p))
+    if chunk:
+        listed += len(chunk)
+        yield Partial(chunk)
+    return listed
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBatch:
+    predictions: list[Prediction]
+    errors: list[ImageLoadError]
+    states: dict[str, LabelState]
+
+
+def score_paths(
+    predictor: OrtPredictor | None,
+    paths: list[str],
+    service: LabelService | None,
+    batch_size: int = 16,
+    cancel: CancelFn = never,
+) -> Job[int]:
+    """Decode + score files (predictor may be None: only label states), record predictions.
+
+    Yields a Partial :class:`ScoreBatch` per batch; returns how many images were scored.
+    """
+    total, scored = len(paths), 0
+    for start in range(0, total, batch_size):
+        check(cancel)
+        chunk = paths[start : start + batch_size]
+        preds: list[Prediction] = []
+        errors: list[ImageLoadError] = []
+        if predictor is not None:
+            for item in predictor.predict_paths(chunk, batch_size=batch_size):
+                (errors if isinstance(item, ImageLoadError) else preds).append(item)
+        states: dict[str, LabelState] = {}
+        if service is not None:
+            try:
+                service.record_predictions(preds)
+                states = service.states(chunk)
+            except InspectorError as exc:
+                errors.append(ImageLoadError("", f"label store: {exc}"))
+        scored += len(preds)
+        yield Partial(ScoreBatch(preds, errors, states))
+        yield Progress(min(start + batch_size, total), total, "scoring")
+    return scored
