@@ -18,7 +18,8 @@ attributes, which the view connects to; the view calls the methods for every use
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.controllers.heatmaps import ExplanationsUnavailable, Heatmap, explain_job
@@ -41,7 +42,7 @@ class Entry:
     error: str | None = None
     labels: tuple[str, ...] | None = None  # () = no defect, None = unlabelled
     status: LabelStatus = LabelStatus.UNLABELLED
-    extra: dict = field(default_factory=dict)
+    source: str = "opened"  # "opened" (a folder or files) | "watched" (the line camera's folder)
 
     @property
     def name(self) -> str:
@@ -71,17 +72,17 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class GalleryFilter:
-    """Which entries are shown: by predicted class, labelled class, label status ('' = any)."""
+    """Which entries are shown: opened or watched images, then by predicted class, labelled class
+    and label status ('' = any)."""
 
+    source: str = "opened"
     predicted: str = ""
     label: str = ""
     status: str = ""
 
-    @property
-    def active(self) -> bool:
-        return bool(self.predicted or self.label or self.status)
-
     def accepts(self, e: Entry) -> bool:
+        if e.source != self.source:
+            return False
         if self.status and e.status.value != self.status:
             return False
         if self.predicted:
@@ -115,6 +116,8 @@ class InspectController:
         self.current: str | None = None
         self.filter = GalleryFilter()
         self.watching = False
+        self.follow_new = True  # while watching, show each new plate as it arrives
+        self.alarms: list[tuple[float, str]] = []  # (time, path) since the watch started
         self.heatmap_on = False
         self.heatmap_class = ""
         self._undo: list[str] = []
@@ -130,7 +133,7 @@ class InspectController:
         self.classes_changed = Signal()  # (classes)
         self.message = Signal()  # (text): a status-bar line
         self.problem = Signal()  # (path, reason)
-        self.alarm = Signal()  # (Entry): a watched image with a defect
+        self.alarms_changed = Signal()  # (alarms): a watched plate with a defect, or acknowledged
         self.decision_made = Signal()  # (Decision)
         self.heatmap = Signal()  # (Heatmap | None): None clears the overlay
         self.heatmap_message = Signal()  # (text)
@@ -179,9 +182,13 @@ class InspectController:
 
     def visible(self) -> list[Entry]:
         """The entries the filter lets through, in display order."""
-        if not self.filter.active:
-            return self.entries
         return [e for e in self.entries if self.filter.accepts(e)]
+
+    def counts(self) -> dict[str, int]:
+        """Images (decodable), unreadable files and alarms of the list being shown."""
+        rows = [e for e in self.entries if e.source == self.filter.source]
+        bad = sum(e.error is not None for e in rows)
+        return {"images": len(rows) - bad, "unreadable": bad, "alarms": len(self.alarms)}
 
     def open_paths(self, paths: list[str]) -> None:
         """Files and/or folders (recursively): listed in a job, added in chunks, scored."""
@@ -195,27 +202,35 @@ class InspectController:
             on_error=lambda e: self.message.emit(str(e)),
         )
 
-    def add_paths(self, paths: list[str], newest_first: bool = False) -> list[str]:
-        """Add paths not already listed (watched files go first); queue them for scoring."""
+    def add_paths(self, paths: list[str]) -> list[str]:
+        """Add opened paths not already listed, at the end; queue them for scoring."""
         new = list(dict.fromkeys(p for p in paths if p not in self._row_of))
         if not new:
             return []
-        if newest_first:
-            new.reverse()
-            self.inserting.emit(0, len(new))
-            self.entries[0:0] = [Entry(p) for p in new]
-            self._row_of = {e.path: i for i, e in enumerate(self.entries)}
-        else:
-            start = len(self.entries)
-            self.inserting.emit(start, len(new))
-            for i, p in enumerate(new):
-                self.entries.append(Entry(p))
-                self._row_of[p] = start + i
+        start = len(self.entries)
+        self.inserting.emit(start, len(new))
+        for i, p in enumerate(new):
+            self.entries.append(Entry(p))
+            self._row_of[p] = start + i
         self.inserted.emit()
-        self._score(new, front=newest_first)
-        if self.current is None or (newest_first and self.watching):
-            first = self.visible()[:1]
-            self.select(first[0].path if first else None)
+        self._score(new)
+        if self.current is None and self.filter.source == "opened":
+            self.select(new[0])
+        return new
+
+    def add_watched(self, paths: list[str]) -> list[str]:
+        """New files of the watched folder (oldest first): listed newest first, scored first."""
+        new = list(dict.fromkeys(p for p in paths if p not in self._row_of))
+        if not new:
+            return []
+        new.reverse()
+        self.inserting.emit(0, len(new))
+        self.entries[0:0] = [Entry(p, source="watched") for p in new]
+        self._row_of = {e.path: i for i, e in enumerate(self.entries)}
+        self.inserted.emit()
+        self._score(new, front=True)
+        if self.filter.source == "watched" and (self.follow_new or self.current is None):
+            self.select(new[0])
         return new
 
     def _update(self, changes: dict[str, dict]) -> None:
@@ -276,10 +291,15 @@ class InspectController:
         if self.current in changes and "prediction" in changes[self.current]:
             self.heatmap_class = self.preferred_class()
         self._update(changes)
-        if self.watching:
-            alarms = [p for p in batch.predictions if p.labels]
-            if alarms and (e := self.entry(alarms[-1].path)) is not None:
-                self.alarm.emit(e)
+        fresh = [
+            p.path
+            for p in batch.predictions
+            if p.labels and (e := self.entry(p.path)) is not None and e.source == "watched"
+        ]
+        if fresh and self.watching:
+            now = time.time()
+            self.alarms.extend((now, path) for path in fresh)
+            self.alarms_changed.emit(self.alarms)
 
     def image_failed(self, path: str, reason: str) -> None:
         """The view could not decode the image it shows: mark it and report it."""
@@ -291,8 +311,8 @@ class InspectController:
         """Make ``path`` current (shown again if the filter hid it)."""
         if path is not None and path not in self._row_of:
             return
-        if path is not None and not self.filter.accepts(self.entries[self._row_of[path]]):
-            self.set_filter(GalleryFilter())
+        if path is not None and not self.filter.accepts(e := self.entries[self._row_of[path]]):
+            self.set_filter(GalleryFilter(source=e.source))
         if path == self.current:
             return
         self.current = path
@@ -315,12 +335,33 @@ class InspectController:
             self.filter_changed.emit(f)
 
     def set_watching(self, on: bool) -> None:
+        """Start or stop the watch mode: the gallery shows the watched list while it runs."""
         self.watching = on
+        if on:
+            self.alarms.clear()
+            self.alarms_changed.emit(self.alarms)
+        self.show_list("watched" if on else "opened")
+
+    def show_list(self, source: str) -> None:
+        """Show the opened images or the watched ones (each list keeps its own images)."""
+        if source == self.filter.source:
+            return
+        self.set_filter(GalleryFilter(source=source))
+        first = self.visible()[:1]
+        self.select(first[0].path if first else None)
+
+    def acknowledge_alarms(self) -> None:
+        """The supervisor saw them: the alarm count starts again from zero."""
+        self.alarms.clear()
+        self.alarms_changed.emit(self.alarms)
 
     # -- labelling -----------------------------------------------------------------------------
     def _decide(self, labels: list[str], advance: bool) -> None:
         e = self.entry(self.current)
         if e is None:
+            return
+        if e.error is not None:
+            self.message.emit(f"{e.name} could not be read ({e.error}): it cannot be labelled")
             return
         if self.service is None:
             self.message.emit("Labels cannot be saved: no workspace database is open")

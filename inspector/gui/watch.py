@@ -2,8 +2,8 @@
 
 ``QFileSystemWatcher`` wakes us quickly on local disks; a slow poll (every 2 s) catches what it
 misses (network shares, very busy folders). Either way the folder is *listed in a worker*, never
-on the GUI thread, and a file is reported only once its size stopped changing between two looks
-(a camera still writing it would otherwise be read half-written).
+on the GUI thread, by :func:`inspector.controllers.watching.scan_folder`, which reports a file only
+once it decodes completely (a camera still writing it would otherwise be read half-written).
 """
 
 from __future__ import annotations
@@ -13,40 +13,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from inspector.controllers.watching import scan_folder
 from inspector.gui.qtcompat import emit
 from inspector.gui.workers import Runner
-from inspector.jobs import CancelFn, check, never
-
-
-def scan_folder(
-    folder: str, known: frozenset[str], sizes: dict[str, int], cancel: CancelFn = never
-) -> tuple[list[str], dict[str, int]]:
-    """(new stable files oldest first, sizes of files still growing) — runs in a worker."""
-    from inspector.imageio import is_image_file
-
-    ready: list[tuple[float, str]] = []
-    growing: dict[str, int] = {}
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return [], {}
-    for e in entries:
-        check(cancel)
-        if not e.is_file() or not is_image_file(e.name):
-            continue
-        p = os.path.abspath(e.path)
-        if p in known:
-            continue
-        try:
-            st = e.stat()
-        except OSError:
-            continue
-        if sizes.get(p) == st.st_size and st.st_size > 0:
-            ready.append((st.st_mtime, p))
-        else:
-            growing[p] = st.st_size
-    ready.sort()
-    return [p for _, p in ready], growing
 
 
 class FolderWatcher(QObject):

@@ -65,7 +65,7 @@ def test_filter_limits_navigation_and_selecting_a_hidden_plate_clears_it(ctl):
     assert ctl.current == first
     hidden = ctl.entries[3].path
     ctl.select(hidden)
-    assert ctl.current == hidden and not ctl.filter.active
+    assert ctl.current == hidden and ctl.filter == GalleryFilter()
 
 
 def test_without_a_workspace_a_decision_is_refused_with_a_message(tmp_path, make_imagefolder):
@@ -78,22 +78,62 @@ def test_without_a_workspace_a_decision_is_refused_with_a_message(tmp_path, make
     assert "cannot be saved" in said[-1]
 
 
-def test_watched_defects_raise_an_alarm_and_take_the_front(ctl, tmp_path, make_imagefolder):
-    alarms = []
-    ctl.alarm.connect(alarms.append)
+def test_watched_plates_have_their_own_list_alarms_and_acknowledge(ctl, tmp_path):
+    opened = [e.path for e in ctl.entries]
+    said = []
+    ctl.alarms_changed.connect(lambda alarms: said.append(len(alarms)))
     ctl.set_watching(True)
+    assert ctl.visible() == [] and ctl.current is None  # the watched list starts empty
     cam = tmp_path / "camera"
     cam.mkdir()
     new = []
-    for i, src in enumerate(ctl.entries[:3]):
+    for i, src in enumerate(opened[:3]):
         dst = cam / f"plate_{i}.png"
-        shutil.copy(src.path, dst)
+        shutil.copy(src, dst)
         new.append(str(dst))
-    ctl.add_paths(new, newest_first=True)
-    assert [e.path for e in ctl.entries[:3]] == new[::-1]
-    assert ctl.current == new[-1]  # the newest plate is shown
-    flagged = [p for p in new if ctl.entry(p).alarm]
-    assert bool(alarms) == bool(flagged)
+        ctl.add_watched([str(dst)])
+        assert ctl.current == str(dst)  # each new plate is shown as it arrives
+    assert [e.path for e in ctl.visible()] == new[::-1]  # newest first, opened ones not mixed in
+    defects = [p for p in new if ctl.entry(p).alarm]
+    assert len(ctl.alarms) == len(defects)
+    if defects:
+        assert said[-1] == len(defects)
+    ctl.acknowledge_alarms()
+    assert ctl.alarms == [] and said[-1] == 0
+    ctl.set_watching(False)
+    assert [e.path for e in ctl.visible()] == opened  # back to the opened images
+
+
+def test_follow_off_keeps_the_plate_being_looked_at(ctl, tmp_path):
+    ctl.set_watching(True)
+    ctl.follow_new = False
+    cam = tmp_path / "camera"
+    cam.mkdir()
+    paths = []
+    for i, src in enumerate(ctl.entries[-2:]):
+        dst = cam / f"p{i}.png"
+        shutil.copy(src.path, dst)
+        paths.append(str(dst))
+    ctl.add_watched(paths[:1])
+    looking_at = ctl.current
+    ctl.add_watched(paths[1:])
+    assert ctl.current == looking_at
+
+
+def test_an_unreadable_plate_cannot_be_labelled(tmp_path, tiny_model_dir):
+    service = LabelService.open(tmp_path / "ws", user="ana", role="inspector")
+    c = InspectController(SyncRunner(), str(tmp_path / "ws"), service)
+    c.set_predictor(load_predictor(str(tiny_model_dir), service), str(tiny_model_dir))
+    said = []
+    c.message.connect(said.append)
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    c.add_paths([str(bad)])
+    c.no_defect()
+    assert "cannot be labelled" in said[-1]
+    assert service.states([str(bad)]) == {} or service.states([str(bad)])[str(bad)].labels is None
+    assert c.counts() == {"images": 0, "unreadable": 1, "alarms": 0}
+    service.close()
 
 
 def test_an_unreadable_plate_is_a_problem_not_a_prediction(tmp_path, tiny_model_dir):

@@ -39,9 +39,35 @@ def test_watch_folder_picks_up_new_files_newest_first(
     assert win.controller.current.endswith("plate_002.png")  # following the line
     # an alarm banner appears when a defect class is over threshold
     if any(e.alarm for e in win.controller.entries):
-        assert win.inspect.alarm.isVisible()
+        assert win.inspect.alarm_bar.isVisible()
+        assert "alarm" in win.inspect.alarm.text()
     win.stop_watching()
     assert not win.inspect.watcher.active
+
+
+def test_a_plate_written_in_two_steps_is_scored_not_lost(
+    qtbot, make_window, tmp_path, tiny_model_dir, wait_scored
+):
+    """A camera that pauses mid-write: the half file is looked at again until it decodes."""
+    cam = tmp_path / "camera"
+    cam.mkdir()
+    src = tmp_path / "whole.png"
+    _plate(src, 7)
+    data = src.read_bytes()
+    win = make_window(tiny_model_dir)
+    qtbot.waitUntil(lambda: win.controller.predictor is not None, timeout=20000)
+    win.watch(str(cam))
+    target = cam / "plate_two_steps.png"
+    with open(target, "wb") as f:
+        f.write(data[: len(data) // 2])
+        f.flush()
+        qtbot.wait(900)  # longer than the watcher's settle time: it looks at the half file
+        f.write(data[len(data) // 2 :])
+    wait_scored(win, 1, timeout=15000)
+    e = win.controller.entries[0]
+    assert e.error is None and e.prediction is not None
+    assert win.problems.count() == 0
+    win.stop_watching()
 
 
 def test_runner_drops_stale_results_and_reports_errors(qtbot):

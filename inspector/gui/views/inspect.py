@@ -12,16 +12,25 @@ work (decoding the big image into a QImage, colouring a heatmap).
 from __future__ import annotations
 
 import logging
+import time
 from functools import partial
+from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
+    QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -59,6 +68,7 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("H",), "heatmap", "Show / hide the SHAP heatmap"),
     (("F",), "fit", "Fit the image to the view"),
     (("Ctrl+1",), "actual", "Actual size (1:1)"),
+    (("Ctrl+K",), "acknowledge", "Acknowledge the defect alarms of the watched folder"),
 )
 
 
@@ -84,7 +94,7 @@ class InspectView(QWidget):
         self.gallery.setItemDelegate(GalleryDelegate(self.thumbs, self.gallery))
         self.gallery.selectionModel().currentChanged.connect(self._on_gallery_current)
         self.watcher = FolderWatcher(runner, self)
-        self.watcher.new_files.connect(lambda files: controller.add_paths(files, newest_first=True))
+        self.watcher.new_files.connect(controller.add_watched)
         self.watcher.problem.connect(controller.message.emit)
 
         self.filter_pred = QComboBox()
@@ -94,35 +104,69 @@ class InspectView(QWidget):
         for combo in (self.filter_pred, self.filter_label, self.filter_status):
             combo.currentIndexChanged.connect(self._filter_edited)
             combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for combo in (self.filter_pred, self.filter_label, self.filter_status):
+            # never let a long class name widen the window (the combo elides instead)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
         self.count_label = QLabel("")
-        filters = QHBoxLayout()
+        self.count_label.setObjectName("countLabel")
+        self.lists = QTabBar()
+        self.lists.setObjectName("listTabs")
+        self.lists.addTab("Opened")
+        self.lists.addTab("Watched")
+        self.lists.setToolTip("Images you opened, and those that arrived in the watched folder")
+        self.lists.currentChanged.connect(
+            lambda i: controller.show_list("watched" if i == 1 else "opened")
+        )
+        filters = QGridLayout()
         filters.setContentsMargins(0, 0, 0, 0)
-        for w in (
-            QLabel("Predicted"),
-            self.filter_pred,
-            QLabel("Label"),
-            self.filter_label,
-            self.filter_status,
-            self.count_label,
-        ):
-            filters.addWidget(w)
-        filters.addStretch(1)
+        filters.addWidget(QLabel("Predicted"), 0, 0)
+        filters.addWidget(self.filter_pred, 0, 1)
+        filters.addWidget(QLabel("Label"), 0, 2)
+        filters.addWidget(self.filter_label, 0, 3)
+        filters.addWidget(QLabel("Status"), 1, 0)
+        filters.addWidget(self.filter_status, 1, 1)
+        filters.addWidget(self.count_label, 1, 2, 1, 2)
+        filters.setColumnStretch(1, 1)
+        filters.setColumnStretch(3, 1)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.lists)
         lv.addLayout(filters)
         lv.addWidget(self.gallery)
 
         self.image_view = ImageView()
         self.alarm = QLabel("")
         self.alarm.setObjectName("alarmBanner")
-        self.alarm.setVisible(False)
+        self.alarm.setWordWrap(True)
+        self.alarm_list = QToolButton()
+        self.alarm_list.setText("All alarms")
+        self.alarm_list.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.alarm_list.setMenu(QMenu(self.alarm_list))
+        self.alarm_ack = QPushButton("Acknowledge (Ctrl+K)")
+        self.alarm_ack.clicked.connect(controller.acknowledge_alarms)
+        self.follow = QCheckBox("Show each new plate")
+        self.follow.setChecked(controller.follow_new)
+        self.follow.toggled.connect(lambda on: setattr(controller, "follow_new", on))
+        self.alarm_bar = QFrame()
+        self.alarm_bar.setObjectName("alarmBar")
+        ab = QHBoxLayout(self.alarm_bar)
+        ab.setContentsMargins(0, 0, 0, 0)
+        ab.addWidget(self.alarm, 1)
+        ab.addWidget(self.alarm_list)
+        ab.addWidget(self.alarm_ack)
+        self.alarm_bar.setVisible(False)
         self.caption = QLabel("")
         self.caption.setObjectName("imageCaption")
         center = QWidget()
         cv = QVBoxLayout(center)
         cv.setContentsMargins(0, 0, 0, 0)
-        cv.addWidget(self.alarm)
+        cv.addWidget(self.alarm_bar)
+        cv.addWidget(self.follow)
+        self.follow.setVisible(False)
         cv.addWidget(self.caption)
         cv.addWidget(self.image_view, 1)
 
@@ -187,7 +231,7 @@ class InspectView(QWidget):
         c.current_changed.connect(self._on_current)
         c.filter_changed.connect(self._show_filter)
         c.classes_changed.connect(self._on_classes)
-        c.alarm.connect(self._show_alarm)
+        c.alarms_changed.connect(self._show_alarms)
         c.heatmap.connect(self._show_heatmap)
         c.heatmap_message.connect(lambda text: self.explain.set_message(text))
         c.heatmap_progress.connect(self._show_heatmap_progress)
@@ -197,6 +241,7 @@ class InspectView(QWidget):
         self._update_count()
 
     def _on_rows_changed(self, rows: list[int]) -> None:
+        self._update_count()
         cur = self.ctl.row_of(self.ctl.current) if self.ctl.current else None
         if cur is not None and cur in rows:
             self._show_entry_info()
@@ -263,9 +308,27 @@ class InspectView(QWidget):
         self.label_text.setText(f"<b>Label:</b> {e.label_text()} <i>({e.status.value})</i>")
         self.explain.set_classes(self.ctl.classes, preferred=self.ctl.heatmap_class)
 
-    def _show_alarm(self, e: Entry) -> None:
-        self.alarm.setText(f"⚠ DEFECT  {e.name}: {e.caption()}")
-        self.alarm.setVisible(True)
+    def _show_alarms(self, alarms: list[tuple[float, str]]) -> None:
+        """The banner: the latest defect and how many since the watch started or the last ack."""
+        menu = self.alarm_list.menu()
+        menu.clear()
+        if not alarms:
+            self.alarm_bar.setVisible(False)
+            return
+        for t, path in reversed(alarms[-50:]):
+            e = self.ctl.entry(path)
+            caption = e.caption() if e else ""
+            act = menu.addAction(
+                f"{time.strftime('%H:%M:%S', time.localtime(t))}  {Path(path).name}: {caption}"
+            )
+            act.triggered.connect(lambda _=False, p=path: self.ctl.select(p))
+        latest = self.ctl.entry(alarms[-1][1])
+        n = len(alarms)
+        since = time.strftime("%H:%M", time.localtime(alarms[0][0]))
+        text = f"{latest.name}: {latest.caption()}" if latest else ""
+        self.alarm.setText(f"⚠ DEFECT  {text}  ·  {n} alarm{'s' * (n != 1)} since {since}")
+        self.alarm_list.setText(f"All alarms ({n})")
+        self.alarm_bar.setVisible(True)
 
     def _show_heatmap(self, h: Heatmap | None) -> None:
         if h is None:
@@ -282,6 +345,9 @@ class InspectView(QWidget):
             self.explain.set_busy(p.done, p.total, p.message)
 
     def _show_filter(self, f: GalleryFilter) -> None:
+        self.lists.blockSignals(True)
+        self.lists.setCurrentIndex(1 if f.source == "watched" else 0)
+        self.lists.blockSignals(False)
         for combo, value in (
             (self.filter_pred, f.predicted),
             (self.filter_label, f.label),
@@ -303,12 +369,24 @@ class InspectView(QWidget):
             return combo.currentText() if combo.currentIndex() > 0 else ""
 
         self.ctl.set_filter(
-            GalleryFilter(val(self.filter_pred), val(self.filter_label), val(self.filter_status))
+            GalleryFilter(
+                self.ctl.filter.source,
+                val(self.filter_pred),
+                val(self.filter_label),
+                val(self.filter_status),
+            )
         )
 
     def _update_count(self) -> None:
-        n, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count_label.setText(f"{shown:,} of {n:,}" if shown != n else f"{n:,} images")
+        c = self.ctl.counts()
+        shown = self.proxy.rowCount()
+        total = c["images"] + c["unreadable"]
+        text = (
+            f"{shown:,} of {c['images']:,} images" if shown != total else f"{c['images']:,} images"
+        )
+        if c["unreadable"]:
+            text += f" · {c['unreadable']:,} unreadable"
+        self.count_label.setText(text)
 
     def show_images(self) -> None:
         """Leave the welcome page for the gallery (also when a watch starts on an empty folder)."""
@@ -317,11 +395,13 @@ class InspectView(QWidget):
     def watch(self, folder: str) -> None:
         self.ctl.set_watching(True)
         self.watcher.start(folder)
+        self.follow.setVisible(True)
         self.show_images()
 
     def stop_watching(self) -> None:
-        self.ctl.set_watching(False)
         self.watcher.stop()
+        self.ctl.set_watching(False)
+        self.follow.setVisible(False)
 
     def fit(self) -> None:
         self.image_view.fit()
@@ -341,6 +421,7 @@ class InspectView(QWidget):
             "heatmap": self.explain.show_box.toggle,
             "fit": self.image_view.fit,
             "actual": self.image_view.actual_size,
+            "acknowledge": c.acknowledge_alarms,
         }
         for keys, name, _help in SHORTCUTS:
             for k in keys:

@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from inspector.controllers.inspect import Entry, GalleryFilter, InspectController
@@ -43,6 +43,7 @@ STATUS_COLORS = {
     LabelStatus.CORRECTED: QColor(255, 160, 0),
 }
 ALARM = QColor(229, 57, 53)
+UNREADABLE = QColor(255, 179, 0)
 
 
 def make_thumbnail(path: str, size: int = THUMB) -> QImage:
@@ -214,7 +215,7 @@ class GalleryFilterProxy(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         f = self.ctl.filter
-        return not f.active or f.accepts(self.ctl.entries[row])
+        return f.accepts(self.ctl.entries[row])
 
 
 class GalleryDelegate(QStyledItemDelegate):
@@ -235,7 +236,10 @@ class GalleryDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         p.save()
         p.fillRect(r, QColor(66, 90, 140) if selected else QColor(44, 46, 50))
-        if e.alarm or e.error:
+        if e.error:  # unreadable: a dashed grey frame, not a defect alarm
+            p.setPen(QPen(UNREADABLE, 2, Qt.PenStyle.DashLine))
+            p.drawRect(r.adjusted(1, 1, -1, -1))
+        elif e.alarm:
             p.setPen(QPen(ALARM, 3))
             p.drawRect(r.adjusted(1, 1, -1, -1))
         img_r = QRect(r.x() + (r.width() - THUMB) // 2, r.y() + 4, THUMB, THUMB)
@@ -249,9 +253,14 @@ class GalleryDelegate(QStyledItemDelegate):
                 s.height(),
             )
             p.drawPixmap(target, pm)
+        elif e.error:
+            p.fillRect(img_r, QBrush(QColor(70, 70, 74), Qt.BrushStyle.BDiagPattern))
+            p.setPen(UNREADABLE)
+            p.drawText(img_r, Qt.AlignmentFlag.AlignCenter, "?")
         else:
             p.fillRect(img_r, QColor(58, 60, 64))
-        p.fillRect(QRect(r.x(), r.bottom() - 4, r.width(), 4), STATUS_COLORS[e.status])
+        if not e.error:  # an unreadable file has no label status: it cannot be labelled
+            p.fillRect(QRect(r.x(), r.bottom() - 4, r.width(), 4), STATUS_COLORS[e.status])
         p.setPen(QColor(230, 230, 230))
         fm = option.fontMetrics
         p.drawText(
@@ -259,7 +268,7 @@ class GalleryDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft,
             fm.elidedText(e.name, Qt.TextElideMode.ElideMiddle, r.width() - 6),
         )
-        p.setPen(ALARM if (e.alarm or e.error) else QColor(170, 200, 170))
+        p.setPen(UNREADABLE if e.error else ALARM if e.alarm else QColor(170, 200, 170))
         p.drawText(
             QRect(r.x() + 3, img_r.bottom() + 17, r.width() - 6, 16),
             Qt.AlignmentFlag.AlignLeft,
