@@ -58,6 +58,8 @@ def plates(tmp: Path) -> Path:
         for i in range(18):
             cv2.imwrite(str(out / f"plate_{i:02d}.png"), synthetic_plate(i, 200, seed=i))
     (out / "truncated.bmp").write_bytes(b"BM\x00\x00")
+    (out / "empty.png").write_bytes(b"")
+    (out / "notes.bmp").write_text("not an image")
     return out
 
 
@@ -102,17 +104,16 @@ def child(tmp: Path) -> int:
     win.inspect.welcome.grab().save(str(OUT / "welcome.png"))
     wait(lambda: win.controller.predictor is not None or win.model_label.text() == "no model", 60)
     win.open_paths([str(folder)])
-    view = win.inspect
+    view, ctl = win.inspect, win.controller
     wait(
         lambda: (
-            view.model.rowCount() > 0
-            and all(e.prediction is not None or e.error for e in view.model.entries())
+            len(ctl.entries) > 0 and all(e.prediction is not None or e.error for e in ctl.entries)
         ),
         60,
     )
-    view.select_row(min(6, view.proxy.rowCount() - 1))
+    ctl.select(ctl.visible()[min(6, len(ctl.visible()) - 1)].path)
     wait(view.image_view.has_image, 10)
-    view.toggle_class(5)  # a label decision, so the status shows in the gallery and panel
+    ctl.toggle_class(5)  # a label decision, so the status shows in the gallery and panel
     view.explain.show_box.setChecked(True)
     msg = view.explain.message.text
     wait(
@@ -129,10 +130,56 @@ def child(tmp: Path) -> int:
         time.sleep(0.02)
     win.grab().save(str(OUT / "main.png"))
     print(f"saved {OUT / 'main.png'} ({view.explain.message.text()!r})")
+    small(win, qapp)
+    watched(win, qapp, folder, tmp, wait)
     QTimer.singleShot(0, win.close)
     qapp.processEvents()
     win.close()
     return 0
+
+
+def settle(qapp, seconds: float = 0.4) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        qapp.processEvents()
+        time.sleep(0.02)
+
+
+def small(win, qapp) -> None:
+    """The window at 1024x700 (a line PC's small screen): nothing may be cut off."""
+    from inspector.gui.dialogs import ShortcutsDialog
+    from inspector.gui.views.inspect import SHORTCUTS
+
+    size = win.size()
+    win.resize(1024, 700)
+    settle(qapp)
+    win.grab().save(str(OUT / "main-1024x700.png"))
+    print(f"window at 1024x700 asked: {win.width()}x{win.height()}")
+    rows = [(" / ".join(keys), text) for keys, _name, text in SHORTCUTS]
+    dlg = ShortcutsDialog(rows, win)
+    dlg.show()
+    settle(qapp)
+    dlg.grab().save(str(OUT / "shortcuts.png"))
+    dlg.close()
+    win.resize(size)
+    print(f"saved {OUT / 'main-1024x700.png'} and {OUT / 'shortcuts.png'}")
+
+
+def watched(win, qapp, folder: Path, tmp: Path, wait) -> None:
+    """Watch a folder, drop three plates into it: the watched list, the alarm banner."""
+    cam = tmp / "camera"
+    cam.mkdir()
+    win.watch(str(cam))
+    for f in sorted(folder.glob("*.bmp"))[8:11]:
+        shutil.copy(f, cam / f.name)
+        time.sleep(0.1)
+    ctl = win.controller
+    wait(lambda: len(ctl.visible()) == 3 and all(e.prediction for e in ctl.visible()), 30)
+    wait(lambda: win.inspect.image_view.has_image(), 10)
+    settle(qapp, 1.0)
+    win.grab().save(str(OUT / "watch.png"))
+    print(f"saved {OUT / 'watch.png'} ({len(ctl.alarms)} alarms)")
+    win.stop_watching()
 
 
 if __name__ == "__main__":

@@ -288,14 +288,21 @@ class InspectController:
             changes.setdefault(path, {}).update(labels=st.labels, status=st.status)
         for pred in batch.predictions:
             changes.setdefault(pred.path, {})["prediction"] = pred
+        before = self.heatmap_class
         if self.current in changes and "prediction" in changes[self.current]:
+            # the image's top defect is known now (it was selected before the model had spoken)
+            e = self.entry(self.current)
+            e.prediction = changes[self.current]["prediction"]  # type: ignore[union-attr]
             self.heatmap_class = self.preferred_class()
         self._update(changes)
+        if self.heatmap_on and self.heatmap_class != before:
+            self.request_heatmap()
         fresh = [
             p.path
             for p in batch.predictions
             if p.labels and (e := self.entry(p.path)) is not None and e.source == "watched"
         ]
+        fresh.sort(key=lambda path: -self._row_of[path])  # oldest arrival first: latest last
         if fresh and self.watching:
             now = time.time()
             self.alarms.extend((now, path) for path in fresh)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,18 @@ def load_predictor(
     return pred
 
 
+def natural_key(name: str) -> tuple:
+    """Sort key that orders numbers by value: ``Cr_2`` before ``Cr_10``.
+
+    >>> sorted(["Cr_10.bmp", "Cr_2.bmp", "cr_1.bmp"], key=natural_key)
+    ['cr_1.bmp', 'Cr_2.bmp', 'Cr_10.bmp']
+    """
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold())
+        for part in re.split(r"(\d+)", name)
+    )
+
+
 def list_images(paths: list[str], cancel: CancelFn = never) -> Job[int]:
     """Expand files and folders (recursively) into absolute image paths, as Partial chunks.
 
@@ -61,8 +74,8 @@ def list_images(paths: list[str], cancel: CancelFn = never) -> Job[int]:
         if p.is_dir():
             for root, dirs, files in os.walk(p):
                 check(cancel)
-                dirs.sort()
-                for f in sorted(files):
+                dirs.sort(key=natural_key)
+                for f in sorted(files, key=natural_key):
                     if is_image_file(f):
                         chunk.append(os.path.abspath(os.path.join(root, f)))
                 if chunk and (len(chunk) >= 2000 or time.monotonic() - t > YIELD_EVERY):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -59,14 +60,22 @@ class ShortcutsDialog(QDialog):
             table.setItem(i, 0, QTableWidgetItem(keys))
             table.setItem(i, 1, QTableWidgetItem(text))
         table.resizeColumnsToContents()
+        table.resizeRowsToContents()
         table.horizontalHeader().setStretchLastSection(True)
         table.verticalHeader().setVisible(False)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # show every row and the whole text without scrolling (fits a 1024x700 screen)
+        width = sum(table.columnWidth(c) for c in range(2)) + 4 * table.frameWidth() + 8
+        height = table.horizontalHeader().height() + sum(
+            table.rowHeight(r) for r in range(len(rows))
+        )
+        table.setMinimumSize(min(width, 980), min(height + 4 * table.frameWidth(), 600))
         lay = QVBoxLayout(self)
         lay.addWidget(table)
         box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         box.rejected.connect(self.reject)
         lay.addWidget(box)
-        self.resize(520, 380)
+        self.adjustSize()
 
 
 def show_unexpected_error(text: str, log_path: str, parent: QWidget | None = None) -> None:

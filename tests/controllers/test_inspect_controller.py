@@ -158,3 +158,54 @@ def test_heatmap_without_a_model_says_so(tmp_path, make_imagefolder):
     c.set_classes(("crazing",))
     c.show_heatmap(True)
     assert said == ["Explanations need a model"]
+
+
+class DeferredRunner(SyncRunner):
+    """Runs each job later, when asked, as the window's thread pool delivers results later."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: list = []
+
+    def submit(self, channel, fn, *args, **kwargs) -> None:
+        self.queue.append((channel, fn, args, kwargs))
+
+    def run(self, channel: str) -> None:
+        """Run the queued jobs of ``channel`` (others stay queued)."""
+        todo = [job for job in self.queue if job[0] == channel]
+        self.queue = [job for job in self.queue if job[0] != channel]
+        for ch, fn, args, kwargs in todo:
+            SyncRunner.submit(self, ch, fn, *args, **kwargs)
+
+
+def test_the_heatmap_follows_the_top_defect_once_the_score_arrives(tmp_path, tiny_model_dir):
+    import json
+
+    import cv2
+
+    from tests.conftest import synthetic_plate
+
+    # the tiny model with low thresholds: every plate shows defects, the top one is known
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    card = json.loads((model / "card.json").read_text())
+    card["thresholds"] = [0.01] * len(card["classes"])
+    (model / "card.json").write_text(json.dumps(card))
+    service = LabelService.open(tmp_path / "ws", user="ana", role="inspector")
+    runner = DeferredRunner()
+    c = InspectController(runner, str(tmp_path / "ws"), service)
+    c.set_predictor(load_predictor(str(model), service), str(model))
+    plate = tmp_path / "p.png"
+    cv2.imwrite(str(plate), synthetic_plate(0, 64, seed=3))
+    (pred,) = list(c.predictor.predict_paths([str(plate)]))
+    top = max(zip(pred.probabilities, pred.classes, strict=True))[1]
+    other = next(k for k in c.classes if k != top)
+    c.show_heatmap(True)
+    c.set_heatmap_class(other)
+    c.add_paths([str(plate)])  # selected at once (the heatmap of `other` is asked), scored later
+    assert c.current == str(plate) and c.heatmap_class == other
+    runner.queue = [job for job in runner.queue if job[0] != "explain"]
+    runner.run("score")
+    assert c.heatmap_class == top
+    assert [job[2][2] for job in runner.queue if job[0] == "explain"] == [top]
+    service.close()

@@ -42,6 +42,7 @@ from inspector.gui import jobs
 from inspector.gui.qtcompat import emit
 from inspector.gui.views.welcome import WelcomePage
 from inspector.gui.watch import FolderWatcher
+from inspector.gui.widgets.elided_label import ElidedLabel
 from inspector.gui.widgets.explain_panel import ExplainPanel
 from inspector.gui.widgets.gallery import (
     GalleryDelegate,
@@ -159,7 +160,7 @@ class InspectView(QWidget):
         ab.addWidget(self.alarm_list)
         ab.addWidget(self.alarm_ack)
         self.alarm_bar.setVisible(False)
-        self.caption = QLabel("")
+        self.caption = ElidedLabel("")
         self.caption.setObjectName("imageCaption")
         center = QWidget()
         cv = QVBoxLayout(center)
@@ -177,6 +178,7 @@ class InspectView(QWidget):
         self.values_text = QLabel("")
         self.values_text.setObjectName("valuesText")
         self.values_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.values_text.setWordWrap(True)
         self.explain = ExplainPanel()
         self.explain.toggled.connect(controller.show_heatmap)
         self.explain.class_chosen.connect(controller.set_heatmap_class)
@@ -187,9 +189,11 @@ class InspectView(QWidget):
         self.keys_hint.setWordWrap(True)
         self.keys_hint.setObjectName("keysHint")
         right = QWidget()
-        right.setMinimumWidth(300)
+        right.setMinimumWidth(250)
         rv = QVBoxLayout(right)
-        rv.addWidget(QLabel("<b>Probabilities</b> (bar = sigmoid, tick = threshold)"))
+        header = QLabel("<b>Probabilities</b> · bar = sigmoid, tick = threshold")
+        header.setWordWrap(True)  # a long header must never widen the window
+        rv.addWidget(header)
         rv.addWidget(self.bars)
         rv.addWidget(self.label_text)
         rv.addWidget(self.values_text)
@@ -326,8 +330,9 @@ class InspectView(QWidget):
         n = len(alarms)
         since = time.strftime("%H:%M", time.localtime(alarms[0][0]))
         text = f"{latest.name}: {latest.caption()}" if latest else ""
-        self.alarm.setText(f"⚠ DEFECT  {text}  ·  {n} alarm{'s' * (n != 1)} since {since}")
-        self.alarm_list.setText(f"All alarms ({n})")
+        self.alarm.setText(f"⚠ {text}")
+        self.alarm.setToolTip(f"{n} defect alarm{'s' * (n != 1)} since {since}")
+        self.alarm_list.setText(f"{n} alarm{'s' * (n != 1)} since {since}")
         self.alarm_bar.setVisible(True)
 
     def _show_heatmap(self, h: Heatmap | None) -> None:
