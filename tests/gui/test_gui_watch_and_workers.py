@@ -40,7 +40,9 @@ def test_watch_folder_picks_up_new_files_newest_first(
     # an alarm banner appears when a defect class is over threshold
     if any(e.alarm for e in win.controller.entries):
         assert win.inspect.alarm_bar.isVisible()
-        assert "alarm" in win.inspect.alarm.text()
+        n = sum(e.alarm for e in win.controller.entries)
+        assert win.inspect.alarm_list.text().startswith(f"{n} alarm")
+        assert "plate_00" in win.inspect.alarm.text()
     win.stop_watching()
     assert not win.inspect.watcher.active
 
