@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.domain import InspectorError
-from inspector.jobs import CancelFn, Job, Partial, never
+from inspector.domain import InspectorError, Progress
+from inspector.jobs import CancelFn, Job, Partial, check, never
 
 
 class ExplanationsUnavailable(InspectorError):
@@ -57,6 +57,22 @@ def _explainer(model_dir: str, workspace: str) -> Any:
             cache = mod.ExplanationCache(Path(workspace) / "explanations")
             _EXPLAINERS[key] = mod.Explainer(model_dir, cache=cache, threads=1)
         return _EXPLAINERS[key]
+
+
+def warm_up(model_dir: str, workspace: str, cancel: CancelFn = never) -> Job[str]:
+    """Load torch and the model's weights for heatmaps ahead of the first request; the device."""
+    yield Progress(0, 2, "loading torch for heatmaps")
+    try:
+        explainer = _explainer(model_dir, workspace)
+        check(cancel)
+        yield Progress(1, 2, "loading the model's weights")
+        device = explainer.prepare()
+    except ImportError as exc:
+        raise ExplanationsUnavailable(
+            f"explanations unavailable ({exc.name or exc} missing)"
+        ) from None
+    yield Progress(2, 2, "heatmaps ready")
+    return device
 
 
 def explain_job(

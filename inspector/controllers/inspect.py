@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from inspector.controllers.heatmaps import ExplanationsUnavailable, Heatmap, explain_job
+from inspector.controllers.heatmaps import ExplanationsUnavailable, Heatmap, explain_job, warm_up
 from inspector.controllers.labels import Decision, LabelService
 from inspector.controllers.scoring import ScoreBatch, list_images, score_paths
 from inspector.controllers.signals import Signal
@@ -31,6 +31,8 @@ from inspector.jobs import Runner
 
 #: Images scored per scoring job; the queue feeds the next job when one finishes.
 SCORE_CHUNK = 512
+#: Seconds without a selection or decision after which the window counts as idle.
+IDLE_S = 4.0
 
 
 @dataclass(slots=True)
@@ -120,6 +122,8 @@ class InspectController:
         self.alarms: list[tuple[float, str]] = []  # (time, path) since the watch started
         self.heatmap_on = False
         self.heatmap_class = ""
+        self.heatmaps_ready = False  # torch and the weights are loaded
+        self.last_action = time.monotonic()  # the person's last selection or decision
         self._undo: list[str] = []
         self._redo: list[str] = []
         self._pending_score: list[str] = []
@@ -149,6 +153,8 @@ class InspectController:
 
     def set_predictor(self, predictor: object, model_dir: str) -> None:
         """A model is ready (loaded off-thread): score what is loaded and not yet scored."""
+        if str(model_dir) != self.model_dir:
+            self.heatmaps_ready = False
         self.predictor, self.model_dir = predictor, str(model_dir)
         self.set_classes(tuple(predictor.classes))  # type: ignore[attr-defined]
         todo = [e.path for e in self.entries if e.prediction is None and not e.error]
@@ -323,6 +329,7 @@ class InspectController:
         if path == self.current:
             return
         self.current = path
+        self.last_action = time.monotonic()
         self.heatmap_class = self.preferred_class()  # the image's top defect, if it has one
         self.current_changed.emit(path)
         if self.heatmap_on:
@@ -367,6 +374,7 @@ class InspectController:
         e = self.entry(self.current)
         if e is None:
             return
+        self.last_action = time.monotonic()
         if e.error is not None:
             self.message.emit(f"{e.name} could not be read ({e.error}): it cannot be labelled")
             return
@@ -463,6 +471,42 @@ class InspectController:
         p = e.prediction
         return max(p.labels, key=lambda c: p.probabilities[p.classes.index(c)])
 
+    def busy(self) -> bool:
+        """Scoring is under way, or the person acted in the last few seconds."""
+        recent = time.monotonic() - self.last_action < IDLE_S
+        return recent or bool(self._pending_score) or self.runner.is_running("score")
+
+    def warm_heatmaps(self) -> bool:
+        """Load what heatmaps need in the background, once nobody is waiting on the window.
+
+        Importing torch holds Python's lock for up to ~0.4 s at a time (a visible stall), so
+        it waits until scoring is done and the person paused. True when started or done.
+        """
+        if self.heatmaps_ready or self.runner.is_running("warm"):
+            return True
+        if not self.model_dir or self.busy():
+            return False
+        self.runner.submit(
+            "warm",
+            warm_up,
+            self.model_dir,
+            self.workspace,
+            on_progress=self._on_warm_progress,
+            on_result=self._on_warm,
+            on_error=self._on_heatmap_error,
+        )
+        return True
+
+    def _on_warm_progress(self, p: Progress) -> None:
+        if not self.runner.is_running("explain"):  # a heatmap job speaks for itself
+            self.heatmap_message.emit(p.message + ("…" if p.done < p.total else ""))
+            self.heatmap_progress.emit(p if p.done < p.total else None)
+
+    def _on_warm(self, device: str) -> None:
+        self.heatmaps_ready = True
+        if not self.runner.is_running("explain"):
+            self.heatmap_message.emit(f"Heatmaps ready ({device}): press H")
+
     def request_heatmap(self) -> None:
         path, cls = self.current, self.heatmap_class
         if not path or not cls:
@@ -505,5 +549,5 @@ class InspectController:
 
     def shutdown(self) -> None:
         self._pending_score.clear()
-        for channel in ("list", "score", "explain"):
+        for channel in ("list", "score", "explain", "warm"):
             self.runner.cancel(channel)

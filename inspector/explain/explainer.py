@@ -174,6 +174,16 @@ class Explainer:
         return self._device
 
     # -- public API --------------------------------------------------------------------------------
+    def prepare(self) -> str:
+        """Load torch, the weights and the background now (seconds, the first time); the device.
+
+        The window calls this in a worker once it is idle, so the first heatmap a person asks
+        for does not wait for torch.
+        """
+        self._torch_model()
+        _ = self.background
+        return self._device
+
     def _class_indices(self, classes: Sequence[str] | None) -> list[int]:
         if classes is None:
             return list(range(len(self.classes)))

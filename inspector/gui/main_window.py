@@ -28,6 +28,9 @@ from inspector.gui.workers import Runner
 
 log = logging.getLogger(__name__)
 
+#: How often the window checks whether it is idle enough to prepare heatmaps.
+WARM_CHECK_MS = 1000
+
 
 class MainWindow(QMainWindow):
     def __init__(
@@ -48,6 +51,11 @@ class MainWindow(QMainWindow):
         self.service: LabelService | None = None
 
         self.controller = InspectController(self.runner, self.workspace)
+        self._warm_timer = QTimer(self)
+        self._warm_timer.setInterval(WARM_CHECK_MS)
+        self._warm_timer.timeout.connect(
+            lambda: self.controller.warm_heatmaps() and self._warm_timer.stop()
+        )
         self.inspect = InspectView(self.controller, self.runner, self)
         self.setCentralWidget(self.inspect)
         self.problems = ProblemsList()
@@ -151,6 +159,9 @@ class MainWindow(QMainWindow):
             10000,
         )
         self.controller.set_predictor(predictor, model_dir)
+        # torch loads in ~1-10 s: do it when the window is idle, not at the first H
+        if self.settings.prepare_heatmaps:
+            self._warm_timer.start()
 
     def _model_failed(self, exc: InspectorError) -> None:
         self.model_label.setText("no model")
@@ -263,6 +274,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every worker we started and close the store (also used by tests)."""
+        self._warm_timer.stop()
         self.inspect.shutdown()
         self.runner.shutdown()
         if self.service is not None:

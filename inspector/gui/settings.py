@@ -50,6 +50,7 @@ class Settings:
     last_workspace: str = ""
     recent_folders: list[str] = field(default_factory=list)
     watch_folder: str = ""
+    prepare_heatmaps: bool = True  # load torch for heatmaps in the background once idle
     schema: int = SCHEMA
 
     @property

@@ -209,3 +209,14 @@ def test_the_heatmap_follows_the_top_defect_once_the_score_arrives(tmp_path, tin
     assert c.heatmap_class == top
     assert [job[2][2] for job in runner.queue if job[0] == "explain"] == [top]
     service.close()
+
+
+def test_heatmaps_are_prepared_only_when_nobody_waits_on_the_window(ctl):
+    pytest.importorskip("torch", reason="heatmaps need the train extra (torch)")
+    said = []
+    ctl.heatmap_message.connect(said.append)
+    ctl.select(ctl.entries[1].path)  # the person is working: not now
+    assert ctl.warm_heatmaps() is False and not ctl.heatmaps_ready
+    ctl.last_action -= 60  # a minute later, nothing scoring
+    assert ctl.warm_heatmaps() is True and ctl.heatmaps_ready
+    assert said[0] == "loading torch for heatmaps…" and said[-1].startswith("Heatmaps ready")

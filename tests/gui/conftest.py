@@ -63,8 +63,9 @@ def make_window(qtbot, workspace: Path):
 
     windows = []
 
-    def make(model_dir=None, ws: Path | None = None, user="ana", role="inspector"):
-        settings = Settings(user=user, role=role)
+    def make(model_dir=None, ws: Path | None = None, user="ana", role="inspector", warm=False):
+        # torch is loaded ahead for heatmaps only where a test asks for it (seconds per window)
+        settings = Settings(user=user, role=role, prepare_heatmaps=warm)
         settings.save()
         win = build_window(ws or workspace, Settings.load(), str(model_dir) if model_dir else None)
         qtbot.addWidget(win)

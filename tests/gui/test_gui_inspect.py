@@ -181,3 +181,17 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
     assert shown[-1] == f"{panel.class_combo.itemText(other)} (cached)"
     qtbot.keyClick(view, Qt.Key.Key_H)
     assert not view.image_view.overlay_visible()
+
+
+def test_heatmaps_are_prepared_in_the_background_after_the_model(
+    qtbot, make_window, make_imagefolder, tiny_model_dir, wait_scored
+):
+    pytest.importorskip("torch", reason="heatmaps need the train extra (torch)")
+    win = make_window(tiny_model_dir, warm=True)
+    panel = win.inspect.explain
+    qtbot.waitUntil(lambda: panel.message.text().startswith("Heatmaps ready"), timeout=60000)
+    assert win.controller.heatmaps_ready and not panel.progress.isVisible()
+    drop(win, make_imagefolder(per_class=1))
+    wait_scored(win, 3)
+    qtbot.keyClick(win.inspect, Qt.Key.Key_H)
+    qtbot.waitUntil(lambda: win.inspect.image_view.overlay_visible(), timeout=30000)
