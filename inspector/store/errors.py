@@ -19,6 +19,18 @@ class NotADatabaseError(StoreError):
     """The workspace's ``inspector.db`` exists but is not an SQLite database."""
 
 
+class CorruptDatabaseError(StoreError):
+    """The database fails SQLite's integrity check: it is never written to; restore a backup."""
+
+
+class DiskFullError(StoreError):
+    """The disk (or the file size limit) ran out while writing; nothing half-written was kept."""
+
+
+class ClassNameError(StoreError):
+    """A class name that cannot be a folder name: empty, ``.``/``..``, a path separator..."""
+
+
 class SchemaTooNewError(StoreError):
     """The database was written by a newer Plate Inspector than this one."""
 

@@ -267,7 +267,10 @@ def migrate(
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK
+            # would raise "no transaction is active" and hide the real problem.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         applied.append(step.name)
     return applied

@@ -23,14 +23,14 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterable
-from pathlib import Path
 
 from inspector.domain import NEU_CLASSES
+from inspector.store import opening
 from inspector.store.connection import ConnectionPool, translate
-from inspector.store.errors import NotADatabaseError, ReadOnlyWorkspaceError, StoreError
+from inspector.store.errors import ReadOnlyWorkspaceError, StoreError
 from inspector.store.images import ImageRef, norm_path
 from inspector.store.migrations import SCHEMA_VERSION, migrate, schema_version
-from inspector.store.mixins.classes import ClassesMixin, insert_class
+from inspector.store.mixins.classes import ClassesMixin
 from inspector.store.mixins.images import ImagesMixin
 from inspector.store.mixins.labels import LabelsMixin
 from inspector.store.mixins.maintenance import MaintenanceMixin
@@ -41,8 +41,6 @@ from inspector.store.mixins.runs import RunsMixin
 from inspector.store.workspace import DB_NAME, resolve_workspace
 
 __all__ = ["ImageRef", "LabelStore", "norm_path"]
-
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 class LabelStore(
@@ -78,7 +76,7 @@ class LabelStore(
         if ws.is_file():  # a database file under another name, e.g. a backup
             ws, db = ws.parent, ws
         if db.exists():
-            _check_magic(db)
+            opening.check_file(db)
             if not read_only and not (os.access(db, os.W_OK) and os.access(ws, os.W_OK)):
                 read_only = True
         elif read_only or not create:
@@ -94,6 +92,7 @@ class LabelStore(
                 raise ReadOnlyWorkspaceError(
                     f"cannot create a database in {ws}: folder is read-only"
                 )
+            opening.create(db, classes)
         pool = ConnectionPool(db, read_only=read_only)
         try:
             conn = pool.conn
@@ -107,12 +106,9 @@ class LabelStore(
                             " which a read-only workspace cannot do"
                         )
             else:
-                fresh = version == 0
+                opening.check_integrity(conn, db)  # never write into a damaged file
                 migrate(conn, db)
-                if fresh:
-                    with pool.write() as w:
-                        for name in classes:
-                            insert_class(w, name)
+                opening.seed_classes(conn, classes)  # a workspace left without them
         except sqlite3.Error as exc:
             pool.close()
             raise translate(exc, db) from None
@@ -120,16 +116,3 @@ class LabelStore(
             pool.close()
             raise
         return cls(ws, pool)
-
-
-def _check_magic(db: Path) -> None:
-    """Refuse a file that is not SQLite before SQLite tries (and maybe writes a WAL beside it)."""
-    try:
-        with db.open("rb") as f:
-            head = f.read(16)
-    except PermissionError:
-        raise ReadOnlyWorkspaceError(f"cannot read {db}: permission denied") from None
-    except OSError as exc:
-        raise StoreError(f"cannot read {db}: {exc.strerror or exc}") from None
-    if head and head != _SQLITE_MAGIC:
-        raise NotADatabaseError(f"{db} is not a Plate Inspector database (not an SQLite file)")

@@ -10,35 +10,17 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from inspector.domain import Role
+from inspector.store import classes as class_table
 from inspector.store import events, predictions
-from inspector.store.errors import StoreError, UnknownClassError
+from inspector.store.errors import StoreError
 from inspector.store.events import Seen
 from inspector.store.mixins.base import StoreBase
 from inspector.store.records import ClassInfo
-from inspector.store.scoring import MAX_CLASS_ID
 
-
-def insert_class(conn: sqlite3.Connection, name: str) -> int:
-    """Append a class at the end of the order inside ``conn``'s transaction; return its id."""
-    name = name.strip()
-    if not name:
-        raise StoreError("a class name cannot be empty")
-    if conn.execute("SELECT 1 FROM classes WHERE name = ?", (name,)).fetchone():
-        raise StoreError(f"class {name!r} already exists")
-    nxt = conn.execute(
-        "SELECT coalesce(max(id), 0) + 1, coalesce(max(position), -1) + 1 FROM classes"
-    ).fetchone()
-    # Ids are bits of the 64-bit label/prediction masks the page filters test.
-    if nxt[0] > MAX_CLASS_ID:
-        raise StoreError(f"a workspace holds at most {MAX_CLASS_ID} classes")
-    conn.execute(
-        "INSERT INTO classes (id, name, position, added_at) VALUES (?,?,?,?)",
-        (nxt[0], name, nxt[1], events.now()),
-    )
-    return int(nxt[0])
+#: Kept for the importers; see :func:`inspector.store.classes.insert`.
+insert_class = class_table.insert
 
 
 class ClassesMixin(StoreBase):
@@ -57,18 +39,7 @@ class ClassesMixin(StoreBase):
     def rename_class(self, old: str, new: str) -> None:
         """Rename a class; labels are stored by id, so the whole history follows."""
         with self._write() as conn:
-            idx = self._classes(conn)
-            cid = idx.by_name.get(old)
-            if cid is None:
-                raise UnknownClassError(f"unknown class {old!r}")
-            if new in idx.by_name:
-                raise StoreError(f"class {new!r} already exists; use merge to combine classes")
-            conn.execute("UPDATE classes SET name = ? WHERE id = ?", (new.strip(), cid))
-            # Models trained before the rename still say `old`: keep it findable for them.
-            conn.execute(
-                "INSERT OR REPLACE INTO class_aliases (name, class_id, renamed_at) VALUES (?,?,?)",
-                (old, cid, events.now()),
-            )
+            class_table.rename(conn, old, new)
 
     def merge_classes(
         self, source: str, target: str, *, user: str, role: str = Role.SUPERVISOR

@@ -38,14 +38,25 @@ class MaintenanceMixin(StoreBase):
         return {name: int(c.execute(sql).fetchone()[0]) for name, sql in _COUNTS.items()}
 
     def check(self) -> CheckReport:
-        """``PRAGMA integrity_check``, the schema version and row counts."""
+        """``PRAGMA integrity_check``, the schema version and row counts.
+
+        A damaged file is reported, not raised: the report then says what SQLite found, and
+        only the counts that could still be read.
+        """
         try:
-            rows = self._conn.execute("PRAGMA integrity_check").fetchall()
+            rows = self._conn.execute("PRAGMA integrity_check(20)").fetchall()
+            found = [str(r[0]) for r in rows]
         except sqlite3.DatabaseError as exc:
-            raise translate(exc, self.path) from None
-        integrity = "ok" if rows == [("ok",)] else "; ".join(r[0] for r in rows[:20])
+            found = [str(exc)]
+        integrity = "ok" if found == ["ok"] else " ".join("; ".join(found).split())
+        counts = {}
+        for name, sql in _COUNTS.items():
+            try:
+                counts[name] = int(self._conn.execute(sql).fetchone()[0])
+            except sqlite3.DatabaseError:
+                continue
         return CheckReport(
-            str(self.path), integrity, schema_version(self._conn), SCHEMA_VERSION, self.counts()
+            str(self.path), integrity, schema_version(self._conn), SCHEMA_VERSION, counts
         )
 
     def backup(self, dest: str | os.PathLike[str]) -> Path:
