@@ -8,6 +8,7 @@ PosixPath('/backups/line3-monday.db')
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -60,35 +61,56 @@ class MaintenanceMixin(StoreBase):
         )
 
     def backup(self, dest: str | os.PathLike[str]) -> Path:
-        """Copy the live database with SQLite's online backup API (safe while others write).
+        """Copy the database as one consistent snapshot, however busy other writers are.
 
-        Writes ``dest`` through a temporary file and renames it, so a failed backup never leaves
-        a truncated file under the requested name.
+        ``VACUUM INTO`` copies inside a single read transaction (WAL readers never block
+        writers, and writers never restart it, unlike the step-wise online backup API, which
+        starts over after every write by another process and so may never finish). The copy
+        goes to a temporary file beside ``dest`` that is fsynced, checked and renamed; any
+        failure or interruption removes it, so ``dest`` is either complete or untouched.
         """
-        out = Path(dest).expanduser()
+        out = Path(dest).expanduser().absolute()
         if out.is_dir():
             out = out / DB_NAME
-        if out.resolve() == self.path.resolve():
+        if out.exists() and out.resolve() == self.path.resolve():
             raise StoreError("the backup file must not be the workspace database itself")
-        tmp = out.with_name(out.name + ".part")
+        tmp = out.with_name(f"{out.name}.part")
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
-            tmp.unlink(missing_ok=True)
-            dst = sqlite3.connect(tmp)
+            _remove(tmp)  # left by a backup that was killed
+            self._conn.execute("VACUUM INTO ?", (str(tmp),))
+            _fsync(tmp)
+            check = sqlite3.connect(f"{tmp.as_uri()}?mode=ro", uri=True)
             try:
-                # In steps of 4096 pages: the source is only locked during a step, so a long copy
-                # does not hold other connections up.
-                self._conn.backup(dst, pages=4096)
-                ok = dst.execute("PRAGMA quick_check").fetchone()[0]
+                ok = check.execute("PRAGMA quick_check").fetchone()[0]
             finally:
-                dst.close()
+                check.close()
             if ok != "ok":
-                raise StoreError(f"backup copy failed its check: {ok}")
+                raise StoreError(f"the backup copy failed its check ({ok}); {out} was not written")
             os.replace(tmp, out)
+            _fsync(out.parent)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            _remove(tmp)
             raise StoreError(f"cannot write the backup {out}: {exc.strerror or exc}") from None
         except sqlite3.Error as exc:
-            tmp.unlink(missing_ok=True)
+            _remove(tmp)
             raise translate(exc, out) from None
+        except BaseException:  # Ctrl-C, or a StoreError above: never leave a .part behind
+            _remove(tmp)
+            raise
         return out
+
+
+def _remove(tmp: Path) -> None:
+    for p in (tmp, tmp.with_name(tmp.name + "-journal")):
+        with contextlib.suppress(OSError):
+            p.unlink()
+
+
+def _fsync(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
