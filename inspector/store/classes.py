@@ -3,11 +3,11 @@
 Labels are stored as class *ids*, so renaming a class never rewrites history; a merged class keeps
 its id and points at the class it was merged into. Model versions, though, name their outputs by
 the class names they were trained with, so :meth:`ClassIndex.model_ids` also looks a name up
-among the names classes had before a rename (``class_aliases``):
+among the names classes had before a rename (``class_aliases``). After
+``rename_class("crazing", "cracks")``, ``ClassIndex(conn).model_ids(["crazing", "rust"])`` is
+``[1, None]``: a model's "crazing" output still means class 1, and "rust" is a class we lack.
 
->>> idx = ClassIndex(conn)                     # after rename_class("crazing", "cracks")
->>> idx.model_ids(["crazing", "rust"])         # doctest: +SKIP
-[1, None]
+This module owns the ``classes`` and ``class_aliases`` tables; their SQL is here only.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ SQLite connections must not be shared between threads, and the GUI thread, worke
 the training process all read the store, so :class:`ConnectionPool` hands every thread its own
 connection (``threading.local``). Connections run in autocommit mode; writes open an explicit
 ``BEGIN IMMEDIATE`` so a writer takes the lock up front instead of failing half-way with
-``SQLITE_BUSY`` on upgrade.
+``SQLITE_BUSY`` on upgrade::
 
->>> pool = ConnectionPool(Path("ws/inspector.db"))            # doctest: +SKIP
->>> with pool.write() as conn:                                 # doctest: +SKIP
-...     conn.execute("insert into ...")
+    pool = ConnectionPool(Path("ws/inspector.db"))
+    with pool.write() as conn:      # BEGIN IMMEDIATE ... COMMIT, durable when the block ends
+        images.insert_image(conn, ...)
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Expected problems of the label store; each message is one line a user can act on.
 
->>> try:
-...     LabelStore.open("/tmp/not-a-db-folder-with-a-bad-file")   # doctest: +SKIP
-... except StoreError as exc:
-...     print(exc)
+The CLI prints ``inspector: error: <message>`` and exits 2 for any of them; the GUI shows the
+message. :class:`StoreError` is the base class, itself an :class:`~inspector.domain.InspectorError`.
 """
 
 from __future__ import annotations

@@ -22,20 +22,78 @@ from pathlib import Path
 
 from inspector.store import classes as class_table
 from inspector.store import settings
-from inspector.store.connection import translate
+from inspector.store.connection import ConnectionPool, translate
 from inspector.store.errors import (
     CorruptDatabaseError,
     NotADatabaseError,
     ReadOnlyWorkspaceError,
     StoreError,
 )
-from inspector.store.migrations import migrate
+from inspector.store.migrations import SCHEMA_VERSION, migrate, schema_version
+from inspector.store.workspace import DB_NAME, resolve_workspace
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Temporary files of a creation in progress: ``.inspector.db.creating-<pid>``.
 _CREATING = ".{name}.creating-"
 #: Set in the transaction that adds the default classes; absent means "never seeded".
 SEEDED_KEY = "classes_seeded"
+
+
+def open_pool(
+    workspace: str | os.PathLike[str] | None,
+    *,
+    read_only: bool,
+    create: bool,
+    class_names: Iterable[str],
+) -> tuple[Path, ConnectionPool]:
+    """(workspace folder, connection pool) for :meth:`LabelStore.open`, vetted and migrated.
+
+    A path to an existing file opens that database (a backup, say). A workspace whose folder
+    cannot be written is opened read-only.
+    """
+    ws = resolve_workspace(workspace).absolute()
+    db = ws / DB_NAME
+    if ws.is_file():  # a database file under another name, e.g. a backup
+        ws, db = ws.parent, ws
+    if db.exists():
+        check_file(db)
+        if not read_only and not (os.access(db, os.W_OK) and os.access(ws, os.W_OK)):
+            read_only = True
+    elif read_only or not create:
+        raise StoreError(f"no Plate Inspector database in {ws} (expected {db})")
+    else:
+        try:
+            ws.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReadOnlyWorkspaceError(
+                f"cannot create the workspace {ws}: {exc.strerror}"
+            ) from None
+        if not os.access(ws, os.W_OK):
+            raise ReadOnlyWorkspaceError(f"cannot create a database in {ws}: folder is read-only")
+        create_database(db, class_names)
+    pool = ConnectionPool(db, read_only=read_only)
+    try:
+        conn = pool.conn
+        version = schema_version(conn)
+        if read_only:
+            if version != SCHEMA_VERSION:
+                migrate(conn, db, upto=version)  # raises SchemaTooNewError when newer
+                if version < SCHEMA_VERSION:
+                    raise ReadOnlyWorkspaceError(
+                        f"{db} has schema {version} and needs migrating to {SCHEMA_VERSION},"
+                        " which a read-only workspace cannot do"
+                    )
+        else:
+            check_integrity(conn, db)  # never write into a damaged file
+            migrate(conn, db)
+            seed_classes(conn, class_names)  # a workspace an older version left without them
+    except sqlite3.Error as exc:
+        pool.close()
+        raise translate(exc, db) from None
+    except BaseException:
+        pool.close()
+        raise
+    return ws, pool
 
 
 def check_file(db: Path) -> None:
@@ -73,7 +131,7 @@ def check_integrity(conn: sqlite3.Connection, db: Path) -> None:
     )
 
 
-def create(db: Path, class_names: Iterable[str]) -> None:
+def create_database(db: Path, class_names: Iterable[str]) -> None:
     """Build a complete workspace database at ``db`` (schema and classes) or leave nothing."""
     folder = db.parent
     _remove_dead_creations(db)
