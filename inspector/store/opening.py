@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from inspector.store.migrations import SCHEMA_VERSION, migrate, schema_version
 from inspector.store.workspace import DB_NAME, resolve_workspace
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-#: Temporary files of a creation in progress: ``.inspector.db.creating-<pid>``.
+#: Temporary files of a creation in progress: ``.inspector.db.creating-<pid>-<thread>``.
 _CREATING = ".{name}.creating-"
 #: Set in the transaction that adds the default classes; absent means "never seeded".
 SEEDED_KEY = "classes_seeded"
@@ -135,7 +136,8 @@ def create_database(db: Path, class_names: Iterable[str]) -> None:
     """Build a complete workspace database at ``db`` (schema and classes) or leave nothing."""
     folder = db.parent
     _remove_dead_creations(db)
-    tmp = folder / f"{_CREATING.format(name=db.name)}{os.getpid()}"
+    # pid first (to tell a dead creator's leftovers), thread next (two threads of one process).
+    tmp = folder / f"{_CREATING.format(name=db.name)}{os.getpid()}-{threading.get_ident()}"
     try:
         _build(tmp, list(class_names))
         _fsync(tmp)
@@ -183,7 +185,8 @@ def seed_classes(conn: sqlite3.Connection, class_names: Iterable[str]) -> bool:
         if not done:
             for name in class_names:
                 class_table.insert(conn, name)
-            settings.put(conn, SEEDED_KEY, "1")
+        # Also for an older workspace that has its classes: later opens skip the lock.
+        settings.put(conn, SEEDED_KEY, "1")
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -203,7 +206,7 @@ def _remove_dead_creations(db: Path) -> None:
 
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
-        return False  # ours from an earlier, failed attempt in this process
+        return True  # another thread's creation in progress (ours clean up after themselves)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
