@@ -126,6 +126,24 @@ def test_a_corrupt_database_is_never_written_to(ws):
     assert check.returncode == 1 and "integrity: ok" not in check.stdout
 
 
+def test_a_database_with_garbled_event_pages_is_never_written_to(ws):
+    with LabelStore.open(ws) as s:
+        for i in range(300):  # enough events for label_events to span several pages
+            s.set_labels(s.add_image(f"/p/{i}.bmp"), ["crazing"], user="ana", reason="x" * 50)
+    db = ws / "inspector.db"
+    conn = sqlite3.connect(db)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'label_events'").fetchone()
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with db.open("r+b") as f:  # scribble over the events table's root page header
+        f.seek((root[0] - 1) * page_size)
+        f.write(b"\xff" * 64)
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match=r"integrity check.*restore it from a backup"):
+        LabelStore.open(ws)
+    assert db.read_bytes() == before
+
+
 FULL_DISK = """
 import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails like a full disk
