@@ -6,7 +6,10 @@
 Building the store is a fixture (raw executemany in big transactions, synchronous=OFF) and is
 not measured. Measured, through the public LabelStore API: a label write (durable,
 synchronous=FULL, with a prediction to rescore), filtered gallery pages of 200, a top-loss page
-and a low-confidence queue page. Prints a markdown table of p50/p95 against the targets.
+and a low-confidence queue page; opening the workspace for writing (which runs PRAGMA
+quick_check first) and read-only; ``db backup`` (VACUUM INTO); and, when the NEU images are
+beside the repo (or ``--import-dir`` names a folder), a full import (hash + full decode) with one
+thread and with the default number. Prints a markdown table of p50/p95 against the targets.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from inspector.domain import NEU_CLASSES, Prediction
-from inspector.store import ImageFilter, LabelStore
+from inspector.store import ImageFilter, LabelStore, import_probe
+from inspector.store.importers import import_paths
 from inspector.store.scoring import bce, doubt, mask_of
 
 MODEL = "bench-m1"
@@ -156,6 +160,24 @@ def fsync_floor(folder: Path, n: int) -> list[float]:
         os.unlink(folder / "fsync-probe")
 
 
+def import_rows(folder: Path, tmp: Path) -> list[tuple[str, float, float, float]]:
+    """Import ``folder`` (ImageFolder) into fresh workspaces: 1 thread, then the default."""
+    rows = []
+    default = import_probe.workers()
+    for threads in sorted({1, default}):
+        import_probe.workers = lambda t=threads: t  # type: ignore[assignment]
+        ws = tmp / f"import-{threads}"
+        t0 = time.perf_counter()
+        with LabelStore.open(ws) as s:
+            report = import_paths(s, [folder], user="bench")
+        ms = (time.perf_counter() - t0) * 1000
+        rate = report.files / (ms / 1000)
+        name = f"import {report.files:,} images, full decode, {threads} thread(s): {rate:.0f}/s"
+        rows.append((name, ms, ms, 60_000))
+    import_probe.workers = lambda: default  # type: ignore[assignment]
+    return rows
+
+
 def pct(xs: list[float], q: float) -> float:
     return statistics.quantiles(xs, n=100, method="inclusive")[int(q) - 1]
 
@@ -182,6 +204,13 @@ def main() -> None:
     ap.add_argument("--writes", type=int, default=300, help="label writes to time")
     ap.add_argument("--pages", type=int, default=100, help="pages to time per query")
     ap.add_argument("--workspace", help="build here (default: a temporary folder, deleted)")
+    neu = Path(__file__).resolve().parents[2] / "shared" / "data" / "neu-cls"
+    ap.add_argument(
+        "--import-dir",
+        type=Path,
+        default=neu if neu.is_dir() else None,
+        help="an ImageFolder tree to time imports on (default: ../shared/data/neu-cls if present)",
+    )
     args = ap.parse_args()
 
     tmp = None if args.workspace else tempfile.TemporaryDirectory(prefix="bench-store-")
@@ -254,6 +283,16 @@ def main() -> None:
         )
         counts = s.counts()
         size = s.path.stat().st_size
+        backup_to = ws.parent / "backup" / "copy.db"
+        xs = timed(lambda i: s.backup(backup_to), 2)
+        rows.append(("db backup (VACUUM INTO, one snapshot)", pct(xs, 50), pct(xs, 95), 10_000))
+        backup_to.unlink()
+    xs = timed(lambda i: LabelStore.open(ws).close(), 3)
+    rows.append(("open for writing (runs PRAGMA quick_check)", pct(xs, 50), pct(xs, 95), 2000))
+    xs = timed(lambda i: LabelStore.open(ws, read_only=True).close(), 3)
+    rows.append(("open read-only (db check, backup, export)", pct(xs, 50), pct(xs, 95), 50))
+    if args.import_dir is not None:
+        rows += import_rows(args.import_dir, ws.parent)
     print(
         f"\nLabel store benchmark: {counts['images']:,} images, {counts['label events']:,} label"
         f" events, {counts['predictions']:,} predictions; database {size / 1e6:.0f} MB"

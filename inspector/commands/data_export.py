@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from inspector.store import LabelStore
     from inspector.store.exporters import export_csv, export_imagefolder, export_jsonl
 
-    with LabelStore.open(getattr(args, "workspace", None), create=False) as store:
+    with LabelStore.open(getattr(args, "workspace", None), read_only=True) as store:
         if args.format == "csv":
             n, what = export_csv(store, args.out), "labelled images"
         elif args.format == "jsonl":

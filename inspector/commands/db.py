@@ -1,8 +1,15 @@
-"""``inspector db backup --out FILE`` and ``inspector db check`` (both take ``--workspace DIR``)."""
+"""``inspector db backup --out FILE`` and ``inspector db check`` (both take ``--workspace DIR``).
+
+Both open the workspace read-only: they work on a read-only folder or medium, and on a damaged
+database (which no command writes into), where they are what the user needs most.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import sys
 
 from inspector.commands.imports import add_workspace_argument
 
@@ -10,7 +17,7 @@ from inspector.commands.imports import add_workspace_argument
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("db", help="back up or check a workspace database")
     sub = p.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    b = sub.add_parser("backup", help="copy the live database (SQLite online backup)")
+    b = sub.add_parser("backup", help="copy the live database (one consistent snapshot)")
     add_workspace_argument(b)
     b.add_argument("--out", required=True, metavar="FILE", help="backup file to write")
     b.set_defaults(func=run_backup)
@@ -22,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_backup(args: argparse.Namespace) -> int:
     from inspector.store import LabelStore
 
-    with LabelStore.open(getattr(args, "workspace", None), create=False) as store:
+    with LabelStore.open(getattr(args, "workspace", None), read_only=True) as store:
         out = store.backup(args.out)
         print(f"backed up {store.path} to {out} ({out.stat().st_size:,} bytes)")
     return 0
@@ -31,11 +38,23 @@ def run_backup(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from inspector.store import LabelStore
 
-    with LabelStore.open(getattr(args, "workspace", None), create=False) as store:
+    with LabelStore.open(getattr(args, "workspace", None), read_only=True) as store:
         report = store.check()
-    print(f"database: {report.path}")
-    print(f"integrity: {report.integrity}")
-    print(f"schema version: {report.schema_version} (this program: {report.code_schema_version})")
-    for name, n in report.counts.items():
-        print(f"{name}: {n:,}")
-    return 0 if report.ok else 1
+    lines = [
+        f"database: {report.path}",
+        f"integrity: {report.integrity}",
+        f"schema version: {report.schema_version} (this program: {report.code_schema_version})",
+        *(f"{name}: {n:,}" for name, n in report.counts.items()),
+    ]
+    code = 0 if report.ok else 1
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `inspector db check | head -3`: the reader has what it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not print a traceback either.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+    return code

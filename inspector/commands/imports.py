@@ -3,6 +3,9 @@
 inspector import ../shared/data/neu-cls                      # ImageFolder: one folder per class
 inspector import labels.csv --user ana                        # path,labels (';'-separated)
 inspector import ../shared/data/neu-det-annotations --images-root ../shared/data/neu-cls
+
+Exit status: 0 when every file was found and decoded, 1 when some were missing or unreadable
+(they are still added, and marked), 2 when the input was refused (nothing written).
 """
 
 from __future__ import annotations
@@ -40,7 +43,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--images-root",
         metavar="DIR",
-        help="VOC: where the images are (e.g. ../shared/data/neu-cls)",
+        help="where the images are, if not beside the CSV/XML (e.g. ../shared/data/neu-cls);"
+        " CSV/VOC image paths must lie inside it or the CSV's/XML's folder",
+    )
+    p.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="let a CSV/XML name images anywhere on this computer (default: refuse)",
     )
     p.set_defaults(func=run)
 
@@ -81,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             role=args.role,
             add_classes=args.add_classes,
             images_root=args.images_root,
+            allow_outside=args.allow_outside,
         )
         if sys.stderr.isatty():
             print(file=sys.stderr)
@@ -89,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
         for path in report.missing[:20]:
             print(f"missing: {path} (added, marked missing)", file=sys.stderr)
         for path in report.unreadable[:20]:
-            print(f"unreadable: {path} (added, not an image this tool can read)", file=sys.stderr)
+            print(
+                f"unreadable: {path} (added, marked unreadable: it does not decode)",
+                file=sys.stderr,
+            )
         print(f"imported into {store.workspace}: {report.summary()}")
-    return 0
+    # The summary line stays; the exit status tells scripts that some files need attention.
+    return 0 if report.complete else 1

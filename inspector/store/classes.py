@@ -3,11 +3,11 @@
 Labels are stored as class *ids*, so renaming a class never rewrites history; a merged class keeps
 its id and points at the class it was merged into. Model versions, though, name their outputs by
 the class names they were trained with, so :meth:`ClassIndex.model_ids` also looks a name up
-among the names classes had before a rename (``class_aliases``):
+among the names classes had before a rename (``class_aliases``). After
+``rename_class("crazing", "cracks")``, ``ClassIndex(conn).model_ids(["crazing", "rust"])`` is
+``[1, None]``: a model's "crazing" output still means class 1, and "rust" is a class we lack.
 
->>> idx = ClassIndex(conn)                     # after rename_class("crazing", "cracks")
->>> idx.model_ids(["crazing", "rust"])         # doctest: +SKIP
-[1, None]
+This module owns the ``classes`` and ``class_aliases`` tables; their SQL is here only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,84 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from inspector.store.errors import UnknownClassError
+from inspector.domain import NO_DEFECT
+from inspector.store import clock
+from inspector.store.errors import ClassNameError, StoreError, UnknownClassError
 from inspector.store.records import ClassInfo
+from inspector.store.scoring import MAX_CLASS_ID
+
+#: Longest class name accepted (it becomes a folder name in ImageFolder exports).
+MAX_NAME_LENGTH = 100
+
+
+def valid_name(name: str) -> str:
+    """``name`` stripped, or :class:`ClassNameError` when it cannot safely be a folder name.
+
+    >>> valid_name("  rolled-in_scale ")
+    'rolled-in_scale'
+    >>> valid_name("../../evil")
+    Traceback (most recent call last):
+    ...
+    inspector.store.errors.ClassNameError: class name '../../evil' contains a path separator (/ or \\)
+    """
+    stripped = name.strip()
+    if not stripped:
+        raise ClassNameError("a class name cannot be empty")
+    if stripped in (".", ".."):
+        raise ClassNameError(f"class name {name!r} is not allowed (it means a folder)")
+    if "/" in stripped or "\\" in stripped:
+        raise ClassNameError(f"class name {name!r} contains a path separator (/ or \\)")
+    if not stripped.isprintable():
+        raise ClassNameError(f"class name {name!r} contains control characters")
+    if len(stripped) > MAX_NAME_LENGTH:
+        raise ClassNameError(f"class name {name[:20]!r}... is longer than {MAX_NAME_LENGTH}")
+    if stripped.casefold() == NO_DEFECT.casefold():
+        raise ClassNameError(f"{NO_DEFECT!r} means no class; it cannot be a class name")
+    return stripped
+
+
+def count(conn: sqlite3.Connection) -> int:
+    """How many classes the workspace has ever had (merged ones included)."""
+    return int(conn.execute("SELECT count(*) FROM classes").fetchone()[0])
+
+
+def insert(conn: sqlite3.Connection, name: str) -> int:
+    """Append a class at the end of the order inside ``conn``'s transaction; return its id."""
+    name = valid_name(name)
+    if conn.execute("SELECT 1 FROM classes WHERE name = ?", (name,)).fetchone():
+        raise StoreError(f"class {name!r} already exists")
+    nxt = conn.execute(
+        "SELECT coalesce(max(id), 0) + 1, coalesce(max(position), -1) + 1 FROM classes"
+    ).fetchone()
+    # Ids are bits of the 64-bit label/prediction masks the page filters test.
+    if nxt[0] > MAX_CLASS_ID:
+        raise StoreError(f"a workspace holds at most {MAX_CLASS_ID} classes")
+    conn.execute(
+        "INSERT INTO classes (id, name, position, added_at) VALUES (?,?,?,?)",
+        (nxt[0], name, nxt[1], clock.now()),
+    )
+    return int(nxt[0])
+
+
+def rename(conn: sqlite3.Connection, old: str, new: str) -> None:
+    """Rename a class inside ``conn``'s transaction, keeping ``old`` as an alias for models."""
+    idx = ClassIndex(conn)
+    cid = idx.by_name.get(old)
+    if cid is None:
+        raise UnknownClassError(f"unknown class {old!r}")
+    new = valid_name(new)
+    if new in idx.by_name:
+        raise StoreError(f"class {new!r} already exists; use merge to combine classes")
+    conn.execute("UPDATE classes SET name = ? WHERE id = ?", (new, cid))
+    # Models trained before the rename still say `old`: keep it findable for them.
+    conn.execute(
+        "INSERT OR REPLACE INTO class_aliases (name, class_id, renamed_at) VALUES (?,?,?)",
+        (old, cid, clock.now()),
+    )
+
+
+def mark_merged(conn: sqlite3.Connection, src: int, dst: int) -> None:
+    conn.execute("UPDATE classes SET merged_into = ? WHERE id = ?", (dst, src))
 
 
 class ClassIndex:

@@ -4,23 +4,30 @@ SQLite connections must not be shared between threads, and the GUI thread, worke
 the training process all read the store, so :class:`ConnectionPool` hands every thread its own
 connection (``threading.local``). Connections run in autocommit mode; writes open an explicit
 ``BEGIN IMMEDIATE`` so a writer takes the lock up front instead of failing half-way with
-``SQLITE_BUSY`` on upgrade.
+``SQLITE_BUSY`` on upgrade::
 
->>> pool = ConnectionPool(Path("ws/inspector.db"))            # doctest: +SKIP
->>> with pool.write() as conn:                                 # doctest: +SKIP
-...     conn.execute("insert into ...")
+    pool = ConnectionPool(Path("ws/inspector.db"))
+    with pool.write() as conn:      # BEGIN IMMEDIATE ... COMMIT, durable when the block ends
+        images.insert_image(conn, ...)
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from inspector.store.errors import NotADatabaseError, ReadOnlyWorkspaceError, StoreError
+from inspector.store.errors import (
+    CorruptDatabaseError,
+    DiskFullError,
+    NotADatabaseError,
+    ReadOnlyWorkspaceError,
+    StoreError,
+)
 
 #: How long a writer waits for another writer before giving up (ms). Training reads and GUI
 #: writes overlap; WAL readers never block, so only writer-writer contention waits here.
@@ -37,6 +44,17 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
     msg = str(exc)
     if "file is not a database" in msg or "file is encrypted" in msg:
         return NotADatabaseError(f"{path} is not a Plate Inspector database (not an SQLite file)")
+    if "disk is full" in msg:
+        return DiskFullError(f"cannot write {path}: the disk is full; free some space and retry")
+    if "disk I/O error" in msg:
+        return DiskFullError(
+            f"cannot write {path}: disk I/O error (the disk may be full or failing); nothing"
+            " half-written was kept"
+        )
+    if "malformed" in msg:
+        return CorruptDatabaseError(
+            f"{path} is damaged ({msg}): restore it from a backup (inspector db backup)"
+        )
     if _is_readonly_error(exc):
         return ReadOnlyWorkspaceError(f"{path.parent} is read-only: cannot save changes ({msg})")
     if "unable to open database" in msg:
@@ -48,15 +66,38 @@ def translate(exc: sqlite3.Error, path: Path) -> StoreError:
 
 def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """Open one connection with the store's pragmas (read-only via a ``mode=ro`` URI)."""
-    uri = f"{path.resolve().as_uri()}?mode={'ro' if read_only else 'rwc'}"
     try:
-        conn = sqlite3.connect(
-            uri,
-            uri=True,
-            isolation_level=None,
-            check_same_thread=True,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
+        return _connect(path, read_only=read_only, immutable=False)
+    except sqlite3.Error as exc:
+        if read_only and _needs_immutable(path, exc):
+            # A WAL database in a folder we cannot write: SQLite cannot create the -shm file
+            # it needs even to read. No -wal file means no writer is mid-way, so the file on
+            # disk is the whole database and can be read as immutable.
+            try:
+                return _connect(path, read_only=True, immutable=True)
+            except sqlite3.Error as exc2:
+                raise translate(exc2, path) from None
+        raise translate(exc, path) from None
+
+
+def _needs_immutable(path: Path, exc: sqlite3.Error) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    folder_writable = os.access(path.parent, os.W_OK)
+    blocked = _is_readonly_error(exc) or "unable to open" in str(exc)
+    return blocked and not folder_writable and not wal.exists()
+
+
+def _connect(path: Path, *, read_only: bool, immutable: bool) -> sqlite3.Connection:
+    mode = "ro" if read_only else "rwc"
+    uri = f"{path.resolve().as_uri()}?mode={mode}{'&immutable=1' if immutable else ''}"
+    conn = sqlite3.connect(
+        uri,
+        uri=True,
+        isolation_level=None,
+        check_same_thread=True,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # The first real read is where a non-SQLite file is detected.
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -71,8 +112,9 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         # them rarer, so fewer label writes pay for one (SQLite's default is 1000 pages).
         conn.execute("PRAGMA wal_autocheckpoint = 4000")
         conn.execute("PRAGMA cache_size = -32000")  # 32 MB: the hot indexes of a 100k store
-    except sqlite3.Error as exc:
-        raise translate(exc, path) from None
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -112,7 +154,8 @@ class ConnectionPool:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                conn.execute("ROLLBACK")
             raise
         try:
             conn.execute("COMMIT")

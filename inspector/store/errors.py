@@ -1,9 +1,7 @@
 """Expected problems of the label store; each message is one line a user can act on.
 
->>> try:
-...     LabelStore.open("/tmp/not-a-db-folder-with-a-bad-file")   # doctest: +SKIP
-... except StoreError as exc:
-...     print(exc)
+The CLI prints ``inspector: error: <message>`` and exits 2 for any of them; the GUI shows the
+message. :class:`StoreError` is the base class, itself an :class:`~inspector.domain.InspectorError`.
 """
 
 from __future__ import annotations
@@ -17,6 +15,18 @@ class StoreError(InspectorError):
 
 class NotADatabaseError(StoreError):
     """The workspace's ``inspector.db`` exists but is not an SQLite database."""
+
+
+class CorruptDatabaseError(StoreError):
+    """The database fails SQLite's integrity check: it is never written to; restore a backup."""
+
+
+class DiskFullError(StoreError):
+    """The disk (or the file size limit) ran out while writing; nothing half-written was kept."""
+
+
+class ClassNameError(StoreError):
+    """A class name that cannot be a folder name: empty, ``.``/``..``, a path separator..."""
 
 
 class SchemaTooNewError(StoreError):

@@ -1,8 +1,8 @@
-"""Appending label events, inside a write transaction the caller holds.
+"""The ``label_events`` (append-only history) and ``current_labels`` tables.
 
-Every event insert updates, in the same transaction, the denormalised ``current_labels`` row
-and the loss/"reviewed" columns of the image's predictions; a reader therefore never sees an
-event without its consequences (or the reverse), even if the process is killed mid-write.
+Every event insert updates, in the same transaction, the denormalised ``current_labels`` row;
+:mod:`inspector.store.decisions` also rescores the image's predictions there, so a reader never
+sees an event without its consequences (or the reverse), even if the process is killed mid-write.
 
 Undo and redo are events too: the undo/redo stacks are replayed from the image's history (a few
 rows, read through the ``(image_id, id)`` index), never kept in mutable state.
@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from inspector.domain import LabelStatus
+from inspector.store import clock
 from inspector.store.classes import ClassIndex
 from inspector.store.errors import NothingToUndoError
-from inspector.store.scoring import bce, mask_of
+from inspector.store.records import EventKind, LabelEvent
+from inspector.store.scoring import mask_of
 
-LABEL_KINDS = ("label", "merge", "import")
+#: Kinds that set a new label vector (undo/redo only move along the existing ones).
+LABEL_KINDS = frozenset({EventKind.LABEL, EventKind.MERGE, EventKind.IMPORT})
 
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+#: Kept for callers of the old name.
+now = clock.now
 
 
 def dumps_ids(ids: list[int] | None) -> str | None:
@@ -44,75 +46,54 @@ class Seen:
     model_label_ids: list[int] | None = None
 
 
-def _status(
-    conn: sqlite3.Connection,
-    image_id: int,
-    ids: list[int] | None,
-    seen: Seen,
-    active_model_id: int | None,
-) -> LabelStatus:
+def current_ids(conn: sqlite3.Connection, image_id: int) -> list[int] | None:
+    """The image's current label as class ids (``[]`` no defect, None unlabelled)."""
+    row = conn.execute(
+        "SELECT labels FROM current_labels WHERE image_id = ?", (image_id,)
+    ).fetchone()
+    return loads_ids(row[0]) if row else None
+
+
+def decided_status(ids: list[int] | None, seen: Seen, active_pred_mask: int | None) -> LabelStatus:
+    """Confirmed (the person agreed with the model) or corrected; unlabelled for ``None``.
+
+    ``active_pred_mask`` is the active model's stored prediction of the image, if any; it is
+    the reference when the caller did not say what the person was shown.
+    """
     if ids is None:
         return LabelStatus.UNLABELLED
     suggested = seen.model_label_ids
     if suggested is not None:
         return LabelStatus.CONFIRMED if set(suggested) == set(ids) else LabelStatus.CORRECTED
-    if active_model_id is not None:
-        row = conn.execute(
-            "SELECT pred_mask FROM predictions WHERE image_id = ? AND model_id = ?",
-            (image_id, active_model_id),
-        ).fetchone()
-        if row is not None:
-            return LabelStatus.CONFIRMED if row[0] == mask_of(ids) else LabelStatus.CORRECTED
+    if active_pred_mask is not None:
+        return LabelStatus.CONFIRMED if active_pred_mask == mask_of(ids) else LabelStatus.CORRECTED
     # A human decision nothing contradicts (e.g. imported ground truth) counts as confirmed.
     return LabelStatus.CONFIRMED
-
-
-def refresh_predictions(
-    conn: sqlite3.Connection,
-    image_id: int,
-    ids: list[int] | None,
-    reviewed: int,
-    model_class_ids: dict[int, list[int | None]],
-) -> None:
-    """Recompute loss (and copy ``reviewed``) for every model's prediction of one image."""
-    rows = conn.execute(
-        "SELECT model_id, probabilities FROM predictions WHERE image_id = ?", (image_id,)
-    ).fetchall()
-    wanted = set(ids or ())
-    for model_id, probs_json in rows:
-        loss = None
-        if ids is not None:
-            targets = [int(c in wanted) for c in model_class_ids[model_id]]
-            loss = bce(json.loads(probs_json), targets)
-        conn.execute(
-            "UPDATE predictions SET loss = ?, reviewed = ? WHERE image_id = ? AND model_id = ?",
-            (loss, reviewed, image_id, model_id),
-        )
 
 
 def append(
     conn: sqlite3.Connection,
     image_id: int,
-    kind: str,
+    kind: EventKind,
     ids: list[int] | None,
     *,
     user: str,
     role: str,
+    status: LabelStatus,
+    reviewed: bool,
     reason: str = "",
     reverts: int | None = None,
     seen: Seen | None = None,
-    active_model_id: int | None = None,
-    model_class_ids: dict[int, list[int | None]] | None = None,
 ) -> int:
-    """Insert one event and bring ``current_labels`` and predictions up to date; return its id."""
+    """Insert one event and make it the image's current label; return the event id."""
     seen = seen or Seen()
-    ts = now()
+    ts = clock.now()
     cur = conn.execute(
         "INSERT INTO label_events (image_id, kind, labels, reverts, user, role, created_at, reason,"
         " model_version, probabilities, model_labels) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
             image_id,
-            kind,
+            str(kind),
             dumps_ids(ids),
             reverts,
             user,
@@ -125,21 +106,120 @@ def append(
         ),
     )
     event_id = int(cur.lastrowid)
-    status = _status(conn, image_id, ids, seen, active_model_id)
-    decided = conn.execute(
-        "SELECT 1 FROM review_decisions WHERE image_id = ? LIMIT 1", (image_id,)
-    ).fetchone()
-    reviewed = int(ids is not None or decided is not None)
     conn.execute(
         "INSERT INTO current_labels (image_id, event_id, labels, label_mask, status, reviewed,"
         " updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT(image_id) DO UPDATE SET"
         " event_id = excluded.event_id, labels = excluded.labels, label_mask = excluded.label_mask,"
         " status = excluded.status, reviewed = excluded.reviewed, updated_at = excluded.updated_at",
-        (image_id, event_id, dumps_ids(ids), mask_of(ids), status.value, reviewed, ts),
+        (image_id, event_id, dumps_ids(ids), mask_of(ids), status.value, int(reviewed), ts),
     )
-    if model_class_ids:
-        refresh_predictions(conn, image_id, ids, reviewed, model_class_ids)
     return event_id
+
+
+def current_state(conn: sqlite3.Connection, image_id: int) -> tuple[list[int] | None, bool]:
+    """(current label ids, reviewed) of one image."""
+    row = conn.execute(
+        "SELECT labels, reviewed FROM current_labels WHERE image_id = ?", (image_id,)
+    ).fetchone()
+    return (loads_ids(row[0]), bool(row[1])) if row else (None, False)
+
+
+def current_event_id(conn: sqlite3.Connection, image_id: int) -> int | None:
+    row = conn.execute(
+        "SELECT event_id FROM current_labels WHERE image_id = ?", (image_id,)
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def current_status(conn: sqlite3.Connection, image_id: int) -> LabelStatus:
+    row = conn.execute(
+        "SELECT status FROM current_labels WHERE image_id = ?", (image_id,)
+    ).fetchone()
+    return LabelStatus(row[0]) if row else LabelStatus.UNLABELLED
+
+
+def mark_reviewed(conn: sqlite3.Connection, image_id: int) -> None:
+    conn.execute("UPDATE current_labels SET reviewed = 1 WHERE image_id = ?", (image_id,))
+
+
+def labelled_with(conn: sqlite3.Connection, class_id: int) -> list[tuple[int, list[int], Seen]]:
+    """(image id, current label ids, what was seen for it) of images labelled ``class_id``."""
+    rows = conn.execute(
+        "SELECT c.image_id, c.labels, e.model_version, e.probabilities, e.model_labels"
+        " FROM current_labels c JOIN label_events e ON e.id = c.event_id"
+        " WHERE c.label_mask & ?",
+        (1 << class_id,),
+    ).fetchall()
+    return [
+        (
+            int(iid),
+            loads_ids(labels) or [],
+            Seen(mv, None if probs is None else json.loads(probs), loads_ids(mlabels)),
+        )
+        for iid, labels, mv, probs, mlabels in rows
+    ]
+
+
+EVENT_COLUMNS = (
+    "id, image_id, kind, labels, user, role, created_at, reason, reverts,"
+    " model_version, probabilities, model_labels"
+)
+
+
+def to_event(row: tuple, idx: ClassIndex) -> LabelEvent:
+    """An ``SELECT {EVENT_COLUMNS}`` row as a record, labels as today's class names."""
+    (eid, iid, kind, labels, user, role, created, reason, reverts, mv, probs, mlabels) = row
+    return LabelEvent(
+        eid,
+        iid,
+        EventKind(kind),
+        idx.names_of(loads_ids(labels)),
+        user,
+        role,
+        created,
+        reason,
+        reverts,
+        mv,
+        None if probs is None else json.loads(probs),
+        idx.names_of(loads_ids(mlabels)),
+    )
+
+
+def event(conn: sqlite3.Connection, event_id: int, idx: ClassIndex) -> LabelEvent:
+    row = conn.execute(
+        f"SELECT {EVENT_COLUMNS} FROM label_events WHERE id = ?", (event_id,)
+    ).fetchone()
+    return to_event(row, idx)
+
+
+def history(conn: sqlite3.Connection, image_id: int, idx: ClassIndex) -> list[LabelEvent]:
+    return [
+        to_event(r, idx)
+        for r in conn.execute(
+            f"SELECT {EVENT_COLUMNS} FROM label_events WHERE image_id = ? ORDER BY id",
+            (image_id,),
+        )
+    ]
+
+
+def iter_events(
+    conn: sqlite3.Connection, idx: ClassIndex, batch: int = 5000
+) -> Iterator[tuple[str, LabelEvent]]:
+    """(image path, event) for the whole history, oldest first, in batches."""
+    cols = ", ".join("e." + c.strip() for c in EVENT_COLUMNS.split(","))
+    last = 0
+    while True:
+        # Keyset paging on the event id: each batch is an index range, however deep.
+        rows = conn.execute(
+            f"SELECT i.path, {cols} FROM label_events e JOIN images i ON i.id = e.image_id"
+            " WHERE e.id > ? ORDER BY e.id LIMIT ?",
+            (last, batch),
+        ).fetchall()
+        if not rows:
+            return
+        for r in rows:
+            yield r[0], to_event(r[1:], idx)
+        last = rows[-1][1]
 
 
 @dataclass(slots=True)
@@ -167,9 +247,9 @@ def _stacks(conn: sqlite3.Connection, image_id: int) -> tuple[list[_Ev], list[_E
         if kind in LABEL_KINDS:
             done.append(ev)
             undone.clear()  # a new decision ends the redo chain, as in any editor
-        elif kind == "undo" and done:
+        elif kind == EventKind.UNDO and done:
             undone.append(done.pop())
-        elif kind == "redo" and undone:
+        elif kind == EventKind.REDO and undone:
             done.append(undone.pop())
     return done, undone
 

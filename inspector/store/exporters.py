@@ -2,10 +2,8 @@
 label history as JSON lines. Each is written to a temporary name and renamed at the end, so an
 interrupted export never looks like a finished one.
 
->>> export_csv(store, "labels.csv")                          # doctest: +SKIP
-1800
->>> export_imagefolder(store, "out/", mode="symlink")        # doctest: +SKIP
-1800
+    export_csv(store, "labels.csv")                      # -> 1800 (labelled images)
+    export_imagefolder(store, "out/", mode="symlink")    # -> 1800
 
 The CSV and ImageFolder hold the *current* labels of labelled images (an empty ``labels`` cell
 and the ``no defect`` folder mean "no defect"); the JSON lines hold every event, oldest first,
@@ -91,7 +89,9 @@ def export_imagefolder(
 ) -> int:
     """One folder per class (``no defect`` for none); a multi-label image goes in each folder.
 
-    Missing image files are skipped. ``out`` must not exist or be empty.
+    Missing image files are skipped. ``out`` must not exist or be empty. Every target is
+    worked out and checked to resolve inside ``out`` before the first file is written; a class
+    name that would lead elsewhere (a workspace made before names were checked) is refused.
     """
     if mode not in LINK_MODES:
         raise StoreError(f"mode must be one of {', '.join(LINK_MODES)}, not {mode!r}")
@@ -101,23 +101,59 @@ def export_imagefolder(
     tmp = _tmp(out)
     if tmp.exists():
         shutil.rmtree(tmp)
-    n = 0
-    for path, labels in store.training_snapshot():
-        src = Path(path)
-        for folder in labels or (NO_DEFECT,):
-            dst = tmp / folder / src.name
+    rows = store.training_snapshot()
+    plan = _plan(rows, tmp, out)
+    try:
+        for src, dst in plan:
             dst.parent.mkdir(parents=True, exist_ok=True)
-            if dst.exists():  # two sources with one name: keep both
-                tag = hashlib.sha1(path.encode()).hexdigest()[:8]
-                dst = dst.with_name(f"{src.stem}_{tag}{src.suffix}")
             if mode == "symlink":
                 dst.symlink_to(src)
             elif mode == "hardlink":
                 os.link(src, dst)
             else:
                 shutil.copy2(src, dst)
-        n += 1
-    if out.exists():
-        out.rmdir()
-    os.replace(tmp, out)
-    return n
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StoreError(f"cannot export to {out}: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return len(rows)
+
+
+def _plan(rows: list[tuple[str, tuple[str, ...]]], tmp: Path, out: Path) -> list[tuple[Path, Path]]:
+    """(source, target) of every file to write, each target checked to lie inside ``tmp``."""
+    inside = Path(os.path.realpath(tmp))
+    taken: set[Path] = set()
+    plan = []
+    for path, labels in rows:
+        src = Path(path)
+        for folder in labels or (NO_DEFECT,):
+            if not _safe_folder_name(folder):
+                raise StoreError(
+                    f"class {folder!r} cannot be a folder name: exporting it would write outside"
+                    f" {out}; rename the class first (inspector refuses such names today)"
+                )
+            dst = tmp / folder / src.name
+            if dst in taken:  # two sources with one name: keep both
+                tag = hashlib.sha1(path.encode()).hexdigest()[:8]
+                dst = dst.with_name(f"{src.stem}_{tag}{src.suffix}")
+            if not Path(os.path.realpath(dst)).is_relative_to(inside):
+                raise StoreError(f"refusing to write {dst}: it resolves outside {out}")
+            taken.add(dst)
+            plan.append((src, dst))
+    return plan
+
+
+def _safe_folder_name(name: str) -> bool:
+    return (
+        bool(name.strip())
+        and name not in (".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and name.isprintable()
+        and not os.path.isabs(name)
+    )

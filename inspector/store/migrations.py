@@ -5,11 +5,11 @@ the version bump, so a crash mid-migration leaves the previous version intact. A
 version is higher than :data:`SCHEMA_VERSION` was written by a newer Plate Inspector and is
 refused (:class:`SchemaTooNewError`) rather than misread.
 
-To change the schema, append a step; never edit a released one:
+To change the schema, append a step; never edit a released one::
 
->>> @migration("add explanation cache")                      # doctest: +SKIP
-... def _m4(conn):
-...     conn.execute("CREATE TABLE explanations (...)")
+    @migration("add explanation cache")
+    def _m8(conn):
+        conn.execute("CREATE TABLE explanations (...)")
 """
 
 from __future__ import annotations
@@ -222,6 +222,66 @@ def _m5(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration("images.unreadable: files that exist but do not decode")
+def _m6(conn: sqlite3.Connection) -> None:
+    # Until now an import read only the header, so truncated files were never marked; they stay
+    # 0 here until the next import or refresh looks at them again.
+    conn.execute("ALTER TABLE images ADD COLUMN unreadable INTEGER NOT NULL DEFAULT 0")
+
+
+def _names(ids_json: str) -> str:
+    """SQL: a JSON list of class ids as ``;``-separated current class names, in class order;
+    NULL stays NULL (unlabelled), ``[]`` becomes '' (no defect)."""
+    return (
+        f"CASE WHEN {ids_json} IS NULL THEN NULL ELSE coalesce((SELECT group_concat(name, ';')"
+        f" FROM (SELECT k.name FROM json_each({ids_json}) j JOIN classes k ON k.id = j.value"
+        " ORDER BY k.position, k.id)), '') END"
+    )
+
+
+@migration("read-only SQL views for people querying the workspace")
+def _m7(conn: sqlite3.Connection) -> None:
+    # Documented in docs/workspace-sql.md. Views only read: the store keeps writing the tables
+    # through its own transactions, and a view can be replaced in a later step without a
+    # data migration. Label columns hold class names, ';'-separated: '' = no defect, NULL =
+    # unlabelled. Names are today's (a rename follows the class id).
+    _script(
+        conn,
+        f"""
+    CREATE VIEW labels_current AS
+        SELECT i.id AS image_id, i.path, {_names("c.labels")} AS labels, c.status,
+               c.reviewed, e.user AS decided_by, e.role, c.updated_at, c.event_id,
+               i.missing, i.unreadable
+        FROM current_labels c JOIN images i ON i.id = c.image_id
+        LEFT JOIN label_events e ON e.id = c.event_id;
+    CREATE VIEW label_audit AS
+        SELECT e.id AS event_id, e.image_id, i.path, e.created_at AS at, e.user, e.role,
+               e.kind, {_names("p.labels")} AS old_labels, {_names("e.labels")} AS new_labels,
+               e.reason, e.reverts, e.model_version
+        FROM label_events e JOIN images i ON i.id = e.image_id
+        LEFT JOIN label_events p ON p.id = (SELECT max(id) FROM label_events
+                                          WHERE image_id = e.image_id AND id < e.id);
+    CREATE VIEW review_log AS
+        SELECT r.id AS review_id, r.image_id, i.path, r.created_at AS at, r.user, r.decision,
+               r.reason, {_names("e.labels")} AS labels, r.event_id
+        FROM review_decisions r JOIN images i ON i.id = r.image_id
+        LEFT JOIN label_events e ON e.id = r.event_id;
+    CREATE VIEW model_metrics AS
+        SELECT m.name AS model, m.status, m.created_at, m.parent, m.path, m.classes,
+               m.thresholds, m.metrics
+        FROM model_versions m;
+    CREATE VIEW model_metric_values AS
+        SELECT m.name AS model, m.status, j.key AS metric, j.value
+        FROM model_versions m, json_each(m.metrics) j
+        WHERE j.type IN ('integer', 'real', 'text')
+    """,
+    )
+
+
+#: The names of the read-only views (docs/workspace-sql.md describes each).
+VIEWS = ("labels_current", "label_audit", "review_log", "model_metrics", "model_metric_values")
+
+
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -267,7 +327,10 @@ def migrate(
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (a full disk): a second ROLLBACK
+            # would raise "no transaction is active" and hide the real problem.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         applied.append(step.name)
     return applied

@@ -1,4 +1,4 @@
-"""Model versions and their predictions, inside transactions the store holds.
+"""The ``model_versions`` and ``predictions`` tables, inside transactions the store holds.
 
 A prediction row keeps, besides the probabilities, the numbers the review queues sort by:
 ``loss`` (BCE against the current human label, recomputed whenever that label changes) and
@@ -12,15 +12,16 @@ import sqlite3
 from collections.abc import Iterable
 
 from inspector.domain import Prediction
+from inspector.store import settings
 from inspector.store.classes import ClassIndex
+from inspector.store.clock import now
 from inspector.store.errors import StoreError
-from inspector.store.events import loads_ids, now
-from inspector.store.records import ModelVersion
+from inspector.store.records import ModelStatus, ModelVersion
 from inspector.store.scoring import bce, doubt, mask_of
 
 DEFAULT_BAND = 0.1
 DEFAULT_NONE_OVER_BAND = 0.2
-MODEL_STATUSES = ("candidate", "active", "retired")
+MODEL_STATUSES = tuple(s.value for s in ModelStatus)
 
 
 def model_from_row(row: tuple) -> ModelVersion:
@@ -28,7 +29,7 @@ def model_from_row(row: tuple) -> ModelVersion:
     return ModelVersion(
         name,
         path,
-        status,
+        ModelStatus(status),
         tuple(json.loads(classes)),
         tuple(float(t) for t in json.loads(thresholds)),
         json.loads(metrics),
@@ -65,11 +66,7 @@ def model_class_ids(conn: sqlite3.Connection, classes: ClassIndex) -> dict[int, 
 
 
 def bands(conn: sqlite3.Connection) -> tuple[float, float]:
-    vals = dict(
-        conn.execute(
-            "SELECT key, value FROM settings WHERE key IN ('low_conf_band', 'none_over_band')"
-        ).fetchall()
-    )
+    vals = settings.get_many(conn, ["low_conf_band", "none_over_band"])
     return (
         float(vals.get("low_conf_band", DEFAULT_BAND)),
         float(vals.get("none_over_band", DEFAULT_NONE_OVER_BAND)),
@@ -145,9 +142,10 @@ def upsert(
     classes: ClassIndex,
     band: float,
     none_band: float,
+    current: tuple[list[int] | None, bool],
     flags: str = "",
 ) -> None:
-    """Write one prediction, scoring it against the image's current label."""
+    """Write one prediction, scoring it against ``current`` (the image's label ids, reviewed)."""
     by_name = dict(
         zip(pred.classes, zip(pred.probabilities, pred.thresholds, strict=True), strict=True)
     )
@@ -160,11 +158,7 @@ def upsert(
     pred_mask = mask_of(
         [cid for cid, p, t in zip(store_ids, probs, thr, strict=True) if cid is not None and p >= t]
     )
-    cur = conn.execute(
-        "SELECT labels, reviewed FROM current_labels WHERE image_id = ?", (image_id,)
-    ).fetchone()
-    labels = loads_ids(cur[0]) if cur else None
-    reviewed = int(cur[1]) if cur else 0
+    labels, reviewed = current
     loss = None
     if labels is not None:
         wanted = set(labels)
@@ -181,7 +175,7 @@ def upsert(
             max(probs, default=0.0),
             loss,
             doubt(probs, thr, band=band, none_over_band=none_band),
-            reviewed,
+            int(reviewed),
             flags,
             now(),
         ),
@@ -200,3 +194,65 @@ def rescore_doubt(conn: sqlite3.Connection, band: float, none_band: float) -> in
         ],
     )
     return len(rows)
+
+
+def set_bands(conn: sqlite3.Connection, band: float, none_band: float) -> int:
+    """Store the low-confidence queue's bands and rescore every prediction's doubt."""
+    settings.put(conn, "low_conf_band", str(band))
+    settings.put(conn, "none_over_band", str(none_band))
+    return rescore_doubt(conn, band, none_band)
+
+
+def pred_mask(conn: sqlite3.Connection, image_id: int, model_id: int | None) -> int | None:
+    """The classes (bit mask of store ids) one model predicted for an image, if stored."""
+    if model_id is None:
+        return None
+    row = conn.execute(
+        "SELECT pred_mask FROM predictions WHERE image_id = ? AND model_id = ?",
+        (image_id, model_id),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def probabilities(conn: sqlite3.Connection, image_id: int, model_id: int) -> list[float] | None:
+    row = conn.execute(
+        "SELECT probabilities FROM predictions WHERE image_id = ? AND model_id = ?",
+        (image_id, model_id),
+    ).fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def rescore_image(
+    conn: sqlite3.Connection,
+    image_id: int,
+    ids: list[int] | None,
+    reviewed: bool,
+    model_class_ids: dict[int, list[int | None]],
+) -> None:
+    """Recompute loss (and copy ``reviewed``) for every model's prediction of one image."""
+    rows = conn.execute(
+        "SELECT model_id, probabilities FROM predictions WHERE image_id = ?", (image_id,)
+    ).fetchall()
+    wanted = set(ids or ())
+    for model_id, probs_json in rows:
+        loss = None
+        if ids is not None:
+            targets = [int(c in wanted) for c in model_class_ids[model_id]]
+            loss = bce(json.loads(probs_json), targets)
+        conn.execute(
+            "UPDATE predictions SET loss = ?, reviewed = ? WHERE image_id = ? AND model_id = ?",
+            (loss, int(reviewed), image_id, model_id),
+        )
+
+
+def mark_reviewed(conn: sqlite3.Connection, image_id: int) -> None:
+    # "reviewed" is copied onto the predictions: the low-confidence queue's index covers it.
+    conn.execute("UPDATE predictions SET reviewed = 1 WHERE image_id = ?", (image_id,))
+
+
+def move_class_bit(conn: sqlite3.Connection, src: int, dst: int) -> None:
+    """After merging class ``src`` into ``dst``: predicted masks name ``dst`` instead."""
+    conn.execute(
+        "UPDATE predictions SET pred_mask = (pred_mask & ~?) | ? WHERE pred_mask & ?",
+        (1 << src, 1 << dst, 1 << src),
+    )

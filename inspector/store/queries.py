@@ -4,8 +4,8 @@ Each is a single indexed query over denormalised columns (``current_labels``, ``
 ``predictions.doubt``), so a page costs milliseconds on a store of 100,000 images and a million
 label events.
 
->>> store.page(ImageFilter(label="crazing", status="corrected"), limit=200)   # doctest: +SKIP
->>> store.page(ImageFilter(prob_class="scratches", prob_min=0.4, prob_max=0.6))  # doctest: +SKIP
+    store.page(ImageFilter(label="crazing", status="corrected"), limit=200)
+    store.page(ImageFilter(prob_class="scratches", prob_min=0.4, prob_max=0.6))
 """
 
 from __future__ import annotations

@@ -1,15 +1,40 @@
-"""Plain frozen records the store returns; no I/O, safe to pass between threads.
+"""Plain frozen records and enums the store returns; no I/O, safe to pass between threads.
 
->>> event = store.set_labels("plates/a.bmp", ["crazing"], user="ana")   # doctest: +SKIP
->>> event.labels, event.kind
-(('crazing',), 'label')
+The enums are string enums, stored as their values, so they compare equal to those strings:
+
+>>> EventKind.UNDO == "undo", ReviewKind("approve") is ReviewKind.APPROVE
+(True, True)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from inspector.domain import LabelStatus
+
+
+class EventKind(StrEnum):
+    """What a label event records (stored as its value; a ``CHECK`` constraint allows these)."""
+
+    LABEL = "label"  # a person's decision
+    UNDO = "undo"  # restores the vector before the event it reverts
+    REDO = "redo"  # re-applies the event it reverts
+    MERGE = "merge"  # a class merge moved this image's label
+    IMPORT = "import"  # ground truth from an import
+
+
+class ReviewKind(StrEnum):
+    """A supervisor's decision on an image's current label."""
+
+    APPROVE = "approve"  # the label stands
+    OVERRIDE = "override"  # replaced by the supervisor's labels, with a reason
+
+
+class ModelStatus(StrEnum):
+    CANDIDATE = "candidate"
+    ACTIVE = "active"  # at most one: promoting a model retires the previous one
+    RETIRED = "retired"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +56,7 @@ class ImageRecord:
     added_at: str
     source: str
     missing: bool
+    unreadable: bool = False  # the file exists but does not decode as an image
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +69,7 @@ class LabelEvent:
 
     id: int
     image_id: int
-    kind: str  # label | undo | redo | merge | import
+    kind: EventKind
     labels: tuple[str, ...] | None
     user: str
     role: str
@@ -87,7 +113,7 @@ class ReviewDecision:
     id: int
     image_id: int
     event_id: int | None
-    decision: str  # approve | override
+    decision: ReviewKind
     reason: str
     user: str
     created_at: str

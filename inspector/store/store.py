@@ -1,61 +1,73 @@
 """LabelStore: the workspace's images, append-only label history, predictions and reviews.
 
->>> from inspector.store import LabelStore, ImageFilter
->>> store = LabelStore.open("ws")                      # creates ws/inspector.db if needed
->>> img = store.add_image("plates/a.bmp")
->>> store.set_labels(img, ["crazing"], user="ana").labels
-('crazing',)
->>> store.undo(img, user="ana").labels is None        # back to unlabelled, as a new event
-True
->>> [e.kind for e in store.history(img)]
-['label', 'undo']
->>> store.page(ImageFilter(status="unlabelled"), limit=200)   # doctest: +SKIP
+A thin facade: each method opens the right transaction (or reads on this thread's connection)
+and calls the module that owns the tables involved: ``classes``, ``images``, ``boxes``,
+``events`` (label history and current labels), ``predictions`` (model versions and scores),
+``reviews``, ``runs``, ``settings``; ``decisions`` sequences the writes that span several;
+``queries`` holds the review views' reads; ``maintenance`` checks and backs up.
+
+    store = LabelStore.open("ws")               # creates ws/inspector.db if needed
+    img = store.add_image("plates/a.bmp")
+    store.set_labels(img, ["crazing"], user="ana").labels      # ('crazing',)
+    store.undo(img, user="ana").labels                         # None: unlabelled again
+    [e.kind for e in store.history(img)]                       # ['label', 'undo']
+    store.page(ImageFilter(status="unlabelled"), limit=200)
 
 Every write is committed (``synchronous=FULL``) before the method returns. Each thread gets
 its own SQLite connection, so one store object may be shared by the GUI thread and workers.
-
-This module only opens a workspace; the methods live in :mod:`inspector.store.mixins`, one
-module per job (classes, images, labels, models, runs, review, queries, maintenance).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
-from inspector.domain import NEU_CLASSES
+from inspector.domain import NEU_CLASSES, LabelStatus, Prediction, Role
+from inspector.store import (
+    boxes,
+    decisions,
+    events,
+    images,
+    maintenance,
+    opening,
+    predictions,
+    queries,
+    reviews,
+    runs,
+)
+from inspector.store import classes as class_table
+from inspector.store.classes import ClassIndex
 from inspector.store.connection import ConnectionPool, translate
-from inspector.store.errors import NotADatabaseError, ReadOnlyWorkspaceError, StoreError
-from inspector.store.images import ImageRef, norm_path
-from inspector.store.migrations import SCHEMA_VERSION, migrate, schema_version
-from inspector.store.mixins.classes import ClassesMixin, insert_class
-from inspector.store.mixins.images import ImagesMixin
-from inspector.store.mixins.labels import LabelsMixin
-from inspector.store.mixins.maintenance import MaintenanceMixin
-from inspector.store.mixins.models import ModelsMixin
-from inspector.store.mixins.queries import QueriesMixin
-from inspector.store.mixins.review import ReviewMixin
-from inspector.store.mixins.runs import RunsMixin
-from inspector.store.workspace import DB_NAME, resolve_workspace
+from inspector.store.errors import StoreError
+from inspector.store.images import FileFacts, ImageRef, norm_path
+from inspector.store.records import (
+    Box,
+    CheckReport,
+    ClassInfo,
+    EventKind,
+    ImageRecord,
+    ImageRow,
+    LabelEvent,
+    ModelVersion,
+    ReviewDecision,
+    ReviewKind,
+)
 
 __all__ = ["ImageRef", "LabelStore", "norm_path"]
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
-
-class LabelStore(
-    ClassesMixin,
-    ImagesMixin,
-    LabelsMixin,
-    ModelsMixin,
-    RunsMixin,
-    ReviewMixin,
-    QueriesMixin,
-    MaintenanceMixin,
-):
+class LabelStore:
     """One workspace's database. Open with :meth:`open`; use as a context manager or close()."""
+
+    def __init__(self, workspace: Path, pool: ConnectionPool) -> None:
+        self.workspace = workspace
+        self.path = pool.path
+        self._pool = pool
 
     @classmethod
     def open(
@@ -69,67 +81,377 @@ class LabelStore(
         """Open (or create, seeded with ``classes``) the workspace; migrate an older schema.
 
         ``workspace=None`` means ``$INSPECTOR_WORKSPACE`` or the per-user data folder; a path
-        to an existing file opens that database (a backup, say).
-        A workspace whose folder cannot be written is opened read-only automatically; writes
-        then raise :class:`ReadOnlyWorkspaceError`.
+        to an existing file opens that database (a backup, say). A workspace whose folder
+        cannot be written is opened read-only automatically; writes then raise
+        :class:`ReadOnlyWorkspaceError`. A file that is empty, not SQLite, or damaged is never
+        written to (see :mod:`inspector.store.opening`).
         """
-        ws = resolve_workspace(workspace).absolute()
-        db = ws / DB_NAME
-        if ws.is_file():  # a database file under another name, e.g. a backup
-            ws, db = ws.parent, ws
-        if db.exists():
-            _check_magic(db)
-            if not read_only and not (os.access(db, os.W_OK) and os.access(ws, os.W_OK)):
-                read_only = True
-        elif read_only or not create:
-            raise StoreError(f"no Plate Inspector database in {ws} (expected {db})")
-        else:
-            try:
-                ws.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ReadOnlyWorkspaceError(
-                    f"cannot create the workspace {ws}: {exc.strerror}"
-                ) from None
-            if not os.access(ws, os.W_OK):
-                raise ReadOnlyWorkspaceError(
-                    f"cannot create a database in {ws}: folder is read-only"
-                )
-        pool = ConnectionPool(db, read_only=read_only)
-        try:
-            conn = pool.conn
-            version = schema_version(conn)
-            if read_only:
-                if version != SCHEMA_VERSION:
-                    migrate(conn, db, upto=version)  # raises SchemaTooNewError when newer
-                    if version < SCHEMA_VERSION:
-                        raise ReadOnlyWorkspaceError(
-                            f"{db} has schema {version} and needs migrating to {SCHEMA_VERSION},"
-                            " which a read-only workspace cannot do"
-                        )
-            else:
-                fresh = version == 0
-                migrate(conn, db)
-                if fresh:
-                    with pool.write() as w:
-                        for name in classes:
-                            insert_class(w, name)
-        except sqlite3.Error as exc:
-            pool.close()
-            raise translate(exc, db) from None
-        except BaseException:
-            pool.close()
-            raise
+        ws, pool = opening.open_pool(
+            workspace, read_only=read_only, create=create, class_names=tuple(classes)
+        )
         return cls(ws, pool)
 
+    # -- connections and transactions ----------------------------------------------------------
+    @property
+    def read_only(self) -> bool:
+        return self._pool.read_only
 
-def _check_magic(db: Path) -> None:
-    """Refuse a file that is not SQLite before SQLite tries (and maybe writes a WAL beside it)."""
-    try:
-        with db.open("rb") as f:
-            head = f.read(16)
-    except PermissionError:
-        raise ReadOnlyWorkspaceError(f"cannot read {db}: permission denied") from None
-    except OSError as exc:
-        raise StoreError(f"cannot read {db}: {exc.strerror or exc}") from None
-    if head and head != _SQLITE_MAGIC:
-        raise NotADatabaseError(f"{db} is not a Plate Inspector database (not an SQLite file)")
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit: each read sees the latest committed state)."""
+        return self._pool.conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (durable), SQLite errors made user-readable.
+
+        For jobs that write many rows at once (imports): inside, call the table modules'
+        functions with the connection, never raw SQL.
+        """
+        try:
+            with self._pool.write() as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Self]:
+        """Every read inside the block (on this thread) sees one committed state.
+
+        ``with store.snapshot(): rows, n = store.page(f), store.count(f)`` gives a page and a
+        count that agree with each other, whatever other threads or processes write meanwhile.
+        """
+        with self._pool.snapshot():
+            yield self
+
+    def _classes(self) -> ClassIndex:
+        # Read afresh each time: another process (or thread) may have renamed or added a class.
+        return ClassIndex(self._conn)
+
+    # -- classes -------------------------------------------------------------------------------
+    def classes(self) -> list[str]:
+        """The active (not merged) class names, in order."""
+        return self._classes().active_names()
+
+    def class_infos(self) -> list[ClassInfo]:
+        return self._classes().infos()
+
+    def add_class(self, name: str) -> ClassInfo:
+        """Append a class; its name must be usable as a folder name (no separators, not ..)."""
+        with self.transaction() as conn:
+            cid = class_table.insert(conn, name)
+        return next(c for c in self.class_infos() if c.id == cid)
+
+    def rename_class(self, old: str, new: str) -> None:
+        """Rename a class; labels are stored by id, so the whole history follows."""
+        with self.transaction() as conn:
+            class_table.rename(conn, old, new)
+
+    def merge_classes(
+        self, source: str, target: str, *, user: str, role: str = Role.SUPERVISOR
+    ) -> int:
+        """Merge ``source`` into ``target`` (a ``merge`` event per image); return how many."""
+        with self.transaction() as conn:
+            return decisions.merge(conn, source, target, user=user, role=str(role))
+
+    # -- images --------------------------------------------------------------------------------
+    def image_id(self, image: ImageRef) -> int:
+        """The id of an image given its id or path; :class:`UnknownImageError` otherwise."""
+        return images.image_id(self._conn, image)
+
+    def add_image(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sha256: str | None = None,
+        size: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        source: str = "",
+        missing: bool | None = None,
+    ) -> int:
+        """Add one image (or return the id it already has). Bulk adds go through the importers."""
+        p = norm_path(path)
+        if missing is None:
+            missing = not os.path.exists(p)
+        facts = FileFacts(sha256, size, width, height, missing)
+        with self.transaction() as conn:
+            return images.insert_image(conn, p, facts, source)
+
+    def image(self, image: ImageRef) -> ImageRecord:
+        return images.record(self._conn, image)
+
+    def refresh_missing(self) -> int:
+        """Re-check every image file on disk; return how many are missing now."""
+        changes = images.refresh_missing(self._conn)  # stats outside the write transaction
+        if changes:
+            with self.transaction() as conn:
+                images.set_missing(conn, changes)
+        return images.count_missing(self._conn)
+
+    def boxes(self, image: ImageRef) -> list[Box]:
+        """The image's bounding boxes (from Pascal VOC imports), in import order."""
+        return boxes.of_image(self._conn, self.image_id(image), self._classes())
+
+    # -- label decisions -----------------------------------------------------------------------
+    def set_labels(
+        self,
+        image: ImageRef,
+        labels: Iterable[str],
+        *,
+        user: str,
+        role: str = Role.ANNOTATOR,
+        reason: str = "",
+        seen: Prediction | None = None,
+    ) -> LabelEvent:
+        """Record a person's full multi-label decision (``[]`` = no defect) for one image.
+
+        ``seen`` is the prediction shown when they decided; it decides whether the label counts
+        as *confirmed* (same labels as the model) or *corrected*. Durable when this returns.
+        """
+        names = [labels] if isinstance(labels, str) else list(labels)
+        with self.transaction() as conn:
+            eid = decisions.set_labels(
+                conn, image, names, user=user, role=str(role), reason=reason, seen=seen
+            )
+        return events.event(self._conn, eid, self._classes())
+
+    def undo(
+        self, image: ImageRef, *, user: str, role: str = Role.ANNOTATOR, reason: str = ""
+    ) -> LabelEvent:
+        """Undo the last decision: append an ``undo`` event that restores the one before."""
+        return self._undo_redo(image, EventKind.UNDO, user, str(role), reason)
+
+    def redo(
+        self, image: ImageRef, *, user: str, role: str = Role.ANNOTATOR, reason: str = ""
+    ) -> LabelEvent:
+        """Re-apply the last undone decision (a ``redo`` event); a new decision clears redo."""
+        return self._undo_redo(image, EventKind.REDO, user, str(role), reason)
+
+    def _undo_redo(
+        self, image: ImageRef, kind: EventKind, user: str, role: str, reason: str
+    ) -> LabelEvent:
+        with self.transaction() as conn:
+            eid = decisions.undo_redo(conn, image, kind, user=user, role=role, reason=reason)
+        return events.event(self._conn, eid, self._classes())
+
+    def labels(self, image: ImageRef) -> tuple[str, ...] | None:
+        """The current human label (``()`` = no defect, ``None`` = unlabelled)."""
+        ids, _ = events.current_state(self._conn, self.image_id(image))
+        return self._classes().names_of(ids)
+
+    def status(self, image: ImageRef) -> LabelStatus:
+        return events.current_status(self._conn, self.image_id(image))
+
+    def history(self, image: ImageRef) -> list[LabelEvent]:
+        """Every label event of one image, oldest first."""
+        return events.history(self._conn, self.image_id(image), self._classes())
+
+    def iter_events(self, batch: int = 5000) -> Iterator[tuple[str, LabelEvent]]:
+        """(image path, event) for the whole history, oldest first, in batches (for exports)."""
+        return events.iter_events(self._conn, self._classes(), batch)
+
+    # -- supervisor review ---------------------------------------------------------------------
+    def review(
+        self,
+        image: ImageRef,
+        decision: ReviewKind | str,
+        *,
+        user: str,
+        reason: str = "",
+        labels: Iterable[str] | None = None,
+    ) -> ReviewDecision:
+        """``approve`` the current label, or ``override`` it with labels and a reason.
+
+        Either way the image leaves the low-confidence queue; an override is also a label event
+        (role supervisor), so the history shows who changed what.
+        """
+        with self.transaction() as conn:
+            return decisions.review(conn, image, decision, user=user, reason=reason, labels=labels)
+
+    def reviews(self, image: ImageRef) -> list[ReviewDecision]:
+        """Every review decision on one image, oldest first."""
+        return reviews.of_image(self._conn, self.image_id(image))
+
+    # -- model versions and predictions --------------------------------------------------------
+    def register_model(
+        self,
+        name: str,
+        *,
+        classes: Iterable[str],
+        thresholds: Iterable[float],
+        path: str = "",
+        metrics: dict | None = None,
+        parent: str | None = None,
+        status: str = "candidate",
+    ) -> ModelVersion:
+        """Record a model version (idempotent; an existing one only gets path/metrics updated)."""
+        with self.transaction() as conn:
+            predictions.register(
+                conn,
+                name,
+                classes,
+                thresholds,
+                path=path,
+                metrics=metrics,
+                parent=parent,
+                status=status,
+            )
+        return self.model_version(name)
+
+    def set_model_status(self, name: str, status: str) -> None:
+        """candidate | active | retired; activating one retires the previously active model."""
+        with self.transaction() as conn:
+            predictions.set_status(conn, name, status)
+
+    def model_version(self, name: str) -> ModelVersion:
+        mid = predictions.model_id(self._conn, name)
+        return predictions.models(self._conn)[mid]
+
+    def model_versions(self) -> list[ModelVersion]:
+        return list(predictions.models(self._conn).values())
+
+    def active_model(self) -> ModelVersion | None:
+        mid = predictions.active_model_id(self._conn)
+        return None if mid is None else predictions.models(self._conn)[mid]
+
+    def add_predictions(
+        self, preds: Iterable[Prediction], *, flags: str = "", add_images: bool = False
+    ) -> int:
+        """Store predictions (one transaction); each must name a registered model version.
+
+        A model version not registered yet is registered as a candidate from the first
+        prediction's classes and thresholds. Unknown image paths raise unless ``add_images``.
+        """
+        n = 0
+        with self.transaction() as conn:
+            idx = ClassIndex(conn)
+            band, none_band = predictions.bands(conn)
+            cache: dict[str, tuple[int, ModelVersion]] = {}
+            for pred in preds:
+                name = pred.model_version or "unknown"
+                if name not in cache:
+                    mid = predictions.register(conn, name, pred.classes, pred.thresholds)
+                    cache[name] = (mid, predictions.models(conn)[mid])
+                mid, mv = cache[name]
+                if add_images:
+                    p = norm_path(pred.path)
+                    facts = FileFacts(missing=not os.path.exists(p))
+                    iid = images.insert_image(conn, p, facts, "predict")
+                else:
+                    iid = images.image_id(conn, pred.path)
+                current = events.current_state(conn, iid)
+                predictions.upsert(conn, iid, mid, mv, pred, idx, band, none_band, current, flags)
+                n += 1
+        return n
+
+    def prediction(self, image: ImageRef, model_version: str | None = None) -> Prediction | None:
+        """The stored prediction of one model (default: the active one) for an image."""
+        conn = self._conn
+        mid = (
+            predictions.active_model_id(conn)
+            if model_version is None
+            else predictions.model_id(conn, model_version)
+        )
+        if mid is None:
+            return None
+        rec = self.image(image)
+        probs = predictions.probabilities(conn, rec.id, mid)
+        if probs is None:
+            return None
+        mv = predictions.models(conn)[mid]
+        return Prediction(rec.path, mv.classes, tuple(probs), mv.thresholds, mv.name)
+
+    def set_low_confidence_bands(self, band: float, none_over_band: float) -> int:
+        """Configure the low-confidence queue; rescores all stored predictions (one transaction)."""
+        if not (0 < band < 1 and 0 < none_over_band < 1):
+            raise StoreError("bands must be between 0 and 1")
+        with self.transaction() as conn:
+            return predictions.set_bands(conn, band, none_over_band)
+
+    # -- training runs -------------------------------------------------------------------------
+    def start_training_run(self, *, params: dict | None = None, parent: str | None = None) -> int:
+        with self.transaction() as conn:
+            return runs.start(conn, params=params, parent=parent)
+
+    def finish_training_run(
+        self,
+        run_id: int,
+        *,
+        status: str = "done",
+        metrics: dict | None = None,
+        model_version: str | None = None,
+    ) -> None:
+        with self.transaction() as conn:
+            runs.finish(conn, run_id, status=status, metrics=metrics, model_version=model_version)
+
+    def training_runs(self) -> list[dict]:
+        return runs.all_runs(self._conn)
+
+    # -- the review views' reads ---------------------------------------------------------------
+    def page(
+        self,
+        filt: queries.ImageFilter | None = None,
+        *,
+        limit: int = 200,
+        offset: int = 0,
+        after_id: int | None = None,
+    ) -> list[ImageRow]:
+        """One page of images in id order; see :class:`~inspector.store.queries.ImageFilter`."""
+        return queries.page(
+            self._conn, filt or queries.ImageFilter(), limit=limit, offset=offset, after_id=after_id
+        )
+
+    def count(self, filt: queries.ImageFilter | None = None) -> int:
+        return queries.count(self._conn, filt or queries.ImageFilter())
+
+    def top_losses(
+        self, *, limit: int = 200, offset: int = 0, model_version: str | None = None
+    ) -> list[ImageRow]:
+        """Labelled images by descending BCE of the (active) model against the human label."""
+        return queries.top_losses(
+            self._conn, limit=limit, offset=offset, model_version=model_version
+        )
+
+    def low_confidence(
+        self, *, limit: int = 200, offset: int = 0, model_version: str | None = None
+    ) -> list[ImageRow]:
+        """Unreviewed images whose (active) prediction is near a threshold, most doubtful first."""
+        return queries.low_confidence(
+            self._conn, limit=limit, offset=offset, model_version=model_version
+        )
+
+    def class_counts(self) -> dict[str, int]:
+        """Images currently labelled with each class, plus ``"no defect"`` and ``"unlabelled"``."""
+        return queries.class_counts(self._conn)
+
+    def training_snapshot(
+        self, *, include_missing: bool = False
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """(path, labels) of every labelled image, read from one consistent snapshot."""
+        with self._pool.snapshot() as conn:
+            return queries.labelled(conn, include_missing=include_missing)
+
+    # -- maintenance ---------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        return maintenance.counts(self._conn)
+
+    def check(self) -> CheckReport:
+        """``PRAGMA integrity_check``, the schema version and row counts (a damaged file is
+        reported, not raised)."""
+        return maintenance.check(self._conn, self.path)
+
+    def backup(self, dest: str | os.PathLike[str]) -> Path:
+        """Copy the database as one consistent snapshot (see :func:`maintenance.backup`)."""
+        return maintenance.backup(self._conn, self.path, dest)

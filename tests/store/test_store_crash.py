@@ -83,7 +83,7 @@ def test_every_acknowledged_label_survives_sigkill(populated: Path):
 
 
 READER = """
-import sys, json
+import sys, json, time
 from inspector.store import LabelStore
 store = LabelStore.open(sys.argv[1], read_only=True)
 for _ in range(int(sys.argv[2])):
@@ -96,6 +96,7 @@ for _ in range(int(sys.argv[2])):
             " (SELECT max(id) FROM label_events e WHERE e.image_id = c.image_id)").fetchone()[0]
         n2 = conn.execute("SELECT count(*) FROM label_events").fetchone()[0]
     print(json.dumps([n1, n2, stale, labelled]), flush=True)
+    time.sleep(0.01)  # spread the snapshots over time, so a busy machine's writer gets a turn
 """
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from inspector import jobs
 from inspector.domain import Progress
 from inspector.store import ImageFilter, ImportFormatError, LabelStore
 from inspector.store.exporters import export_csv, export_imagefolder, export_jsonl
@@ -19,10 +20,10 @@ def current(store: LabelStore) -> dict[str, tuple[str, ...] | None]:
 
 def test_imagefolder_import_reports_progress_and_labels_every_image(store, make_imagefolder):
     root = make_imagefolder(per_class=3)
-    steps = list(iter_import(store, [root], user="ana"))
+    steps: list[Progress] = []
+    report = jobs.run(iter_import(store, [root], user="ana"), on_progress=steps.append)
     assert all(isinstance(s, Progress) for s in steps)
     assert steps[-1].done == steps[-1].total == 9
-    report = steps[-1].extra["report"]
     assert (report.new_images, report.labels_written, report.duplicates) == (9, 9, [])
     assert store.class_counts()["inclusion"] == 3
     img = store.image(store.page(limit=1)[0].id)
@@ -68,14 +69,16 @@ def test_symlink_export(store, make_imagefolder, tmp_path):
 
 
 def test_csv_round_trip(store, make_imagefolder, tmp_path):
-    import_paths(store, [make_imagefolder(per_class=2)], user="ana")
+    root = make_imagefolder(per_class=2)
+    import_paths(store, [root], user="ana")
     first = store.page(limit=1)[0]
     store.set_labels(first.id, ["crazing", "patches"], user="ana")
     csv_path = tmp_path / "out" / "labels.csv"
     assert export_csv(store, csv_path) == 6
     assert csv_path.read_text().splitlines()[0] == "path,labels"
     with LabelStore.open(tmp_path / "ws2") as again:
-        report = import_paths(again, [csv_path], user="bo")
+        # The CSV lives apart from the images: say where they are (confinement, issue 14.8).
+        report = import_paths(again, [csv_path], user="bo", images_root=root)
         assert report.labels_written == 6
         assert current(again) == current(store)
 
