@@ -124,9 +124,22 @@ class MainWindow(QMainWindow):
 
     # -- store, model, identity ----------------------------------------------------------------
     def open_store(self) -> None:
+        """Open the workspace in a worker (it is checked first); the model loads after it."""
         if self.service is not None:
             self.service.close()
-        self.service, problem = open_service(self.workspace, self.settings.user, self.settings.role)
+            self.service = None
+        self.controller.set_workspace(self.workspace, None)
+        self.runner.submit(
+            "store",
+            open_service,
+            self.workspace,
+            self.settings.user,
+            self.settings.role,
+            on_result=self._store_ready,
+        )
+
+    def _store_ready(self, opened: tuple[LabelService | None, str]) -> None:
+        self.service, problem = opened
         if problem:
             self.statusBar().showMessage(problem)
             self.add_problem(self.workspace, problem)
@@ -135,6 +148,8 @@ class MainWindow(QMainWindow):
                 f"Workspace {self.workspace} is read-only: labels will not be saved"
             )
         self.controller.set_workspace(self.workspace, self.service)
+        if self.isVisible() and self.controller.predictor is None:
+            self.load_model()  # registers the model in the store that is now open
 
     def load_model(self) -> None:
         """Create the ONNX Runtime session in a worker; the window is already on screen."""
@@ -270,7 +285,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not getattr(self, "_model_requested", False):
             self._model_requested = True
-            QTimer.singleShot(0, self.load_model)
+            if not self.runner.is_running("store"):
+                QTimer.singleShot(0, self.load_model)
 
     def shutdown(self) -> None:
         """Stop every worker we started and close the store (also used by tests)."""
