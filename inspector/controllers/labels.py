@@ -16,9 +16,13 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from inspector.domain import InspectorError, LabelStatus, Prediction
-from inspector.jobs import CancelFn, never
+from inspector.jobs import CancelFn, Job, never
+
+if TYPE_CHECKING:
+    from inspector.store.importers import ImportReport
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +118,40 @@ class LabelService:
 
     def _decision(self, path: str, ev) -> Decision:
         return Decision(path, ev.kind, ev.labels, self._store.status(path), ev.user, ev.role)
+
+    # -- datasets (jobs for a worker) ----------------------------------------------------------
+    def import_dataset(
+        self, paths: list[str], add_classes: bool = True, cancel: CancelFn = never
+    ) -> Job[ImportReport]:
+        """Import labelled images (ImageFolder, CSV or VOC, detected) as this user: a job.
+
+        Everything is checked first and written in one transaction; cancelling writes nothing.
+        """
+        from inspector.store.importers import iter_import
+
+        return iter_import(
+            self._store,
+            paths,
+            user=self.user,
+            role=self.role or "annotator",
+            add_classes=add_classes,
+            cancel=cancel,
+        )
+
+    def export(self, fmt: str, out: str, cancel: CancelFn = never) -> int:
+        """Write the current labels as ``csv``, ``jsonl`` or an ``imagefolder``; rows written."""
+        from inspector.store import exporters
+
+        writers = {
+            "csv": exporters.export_csv,
+            "jsonl": exporters.export_jsonl,
+            "imagefolder": exporters.export_imagefolder,
+        }
+        return int(writers[fmt](self._store, out))
+
+    def backup(self, out: str, cancel: CancelFn = never) -> Path:
+        """A consistent copy of the workspace database (safe while others write)."""
+        return Path(self._store.backup(out))
 
     def history(self, path: str) -> list:
         """The image's label events, oldest first (records with .labels, .user, .role, .kind)."""

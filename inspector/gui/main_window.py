@@ -20,6 +20,7 @@ from inspector.controllers.inspect import InspectController
 from inspector.controllers.labels import LabelService, open_service
 from inspector.controllers.scoring import load_predictor
 from inspector.domain import InspectorError
+from inspector.gui.data_actions import EXPORTS, DataActions
 from inspector.gui.dialogs import IdentityDialog, ShortcutsDialog
 from inspector.gui.settings import Settings
 from inspector.gui.views.inspect import SHORTCUTS, InspectView
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
             lambda: self.controller.warm_heatmaps() and self._warm_timer.stop()
         )
         self.inspect = InspectView(self.controller, self.runner, self)
+        self.data = DataActions(self, self.runner, self.controller)
         self.setCentralWidget(self.inspect)
         self.problems = ProblemsList()
         self.problems_dock = QDockWidget("Problems", self)
@@ -86,7 +88,7 @@ class MainWindow(QMainWindow):
                 "folder": self.open_folder_dialog,
                 "watch": self.watch_folder_dialog,
                 "workspace": self.open_workspace_dialog,
-                "import": self.import_dataset_dialog,
+                "import": self.data.import_folder_dialog,
             }[key]()
         )
         self._build_menus()
@@ -111,6 +113,12 @@ class MainWindow(QMainWindow):
         self._action(f, "Stop watching", self.stop_watching)
         f.addSeparator()
         self._action(f, "Open &workspace…", self.open_workspace_dialog)
+        self._action(f, "&Import a labelled dataset…", self.data.import_folder_dialog, "Ctrl+I")
+        self._action(f, "Import labels from &CSV…", self.data.import_csv_dialog)
+        export = f.addMenu("&Export labels")
+        for fmt, (text, _flt) in EXPORTS.items():
+            self._action(export, text, lambda _=False, k=fmt: self.data.export_dialog(k))
+        self._action(f, "&Back up the workspace…", self.data.backup_dialog)
         self._action(f, "Change &user…", self.ask_identity)
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -247,18 +255,14 @@ class MainWindow(QMainWindow):
             self.open_store()
             self.statusBar().showMessage(f"Workspace {d}")
 
-    def import_dataset_dialog(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Open a labelled dataset (a folder per class)")
-        if d:
-            self.open_paths([d])
-            self.statusBar().showMessage(
-                "Images opened; to import their folder labels into the "
-                "workspace run `inspector import` (coming to this window)"
-            )
-
     def show_shortcuts(self) -> None:
         rows = [(" / ".join(keys), text) for keys, _name, text in SHORTCUTS]
-        rows += [("F1 / ?", "This help"), ("Ctrl+O", "Open a folder"), ("Ctrl+W", "Watch a folder")]
+        rows += [
+            ("F1 / ?", "This help"),
+            ("Ctrl+O", "Open a folder"),
+            ("Ctrl+W", "Watch a folder"),
+            ("Ctrl+I", "Import a labelled dataset"),
+        ]
         ShortcutsDialog(rows, self).exec()
 
     # -- problems, drag and drop, closing --------------------------------------------------------

@@ -195,3 +195,58 @@ def test_heatmaps_are_prepared_in_the_background_after_the_model(
     wait_scored(win, 3)
     qtbot.keyClick(win.inspect, Qt.Key.Key_H)
     qtbot.waitUntil(lambda: win.inspect.image_view.overlay_visible(), timeout=30000)
+
+
+def test_import_a_labelled_folder_then_export_and_back_up_from_the_window(
+    qtbot, make_window, make_imagefolder, tiny_model_dir, wait_scored, tmp_path
+):
+    import csv
+    import sqlite3
+
+    folder = make_imagefolder(per_class=2)  # crazing / inclusion / scratches, 2 each
+    (folder / "crazing" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    win = make_window(tiny_model_dir)
+    qtbot.waitUntil(lambda: win.service is not None, timeout=20000)
+    said: list[str] = []
+    win.data.done.connect(said.append)
+    win.data.import_paths([str(folder)])
+    qtbot.waitUntil(lambda: bool(said), timeout=30000)
+    assert said[-1].startswith("Imported: 7 images (7 new), 7 labels written"), said
+    assert "1 unreadable" in said[-1]
+    assert any("broken.png" in p for p in win.problems.problems())
+    wait_scored(win, 7)  # the imported folder is shown, with its labels
+    crazing = next(e for e in win.controller.entries if e.name == "crazing_0.png")
+    assert crazing.labels == ("crazing",) and crazing.status.value != "unlabelled"
+    assert [e.user for e in win.service.history(crazing.path)] == ["ana"]
+
+    out = tmp_path / "labels.csv"
+    win.data.export_to("csv", str(out))
+    qtbot.waitUntil(lambda: said[-1].startswith("Exported"), timeout=20000)
+    rows = {Path(r["path"]).name: r["labels"] for r in csv.DictReader(out.open())}
+    assert len(rows) == 7 and rows["crazing_0.png"] == "crazing"
+
+    backup = tmp_path / "copy.db"
+    win.data.backup_to(str(backup))
+    qtbot.waitUntil(lambda: said[-1].startswith("Workspace backed up"), timeout=20000)
+    with sqlite3.connect(backup) as db:
+        assert db.execute("SELECT count(*) FROM images").fetchone()[0] == 7
+
+
+def test_import_refuses_a_csv_with_conflicting_rows_and_writes_nothing(
+    qtbot, make_window, make_imagefolder, tiny_model_dir, tmp_path
+):
+    folder = make_imagefolder(classes=("crazing",), per_class=1)
+    img = next(folder.rglob("*.png"))
+    bad = folder / "labels.csv"
+    bad.write_text(
+        f"path,labels\n{img.name if False else img.relative_to(folder)},crazing\n"
+        f"{img.relative_to(folder)},inclusion\n"
+    )
+    win = make_window(tiny_model_dir)
+    qtbot.waitUntil(lambda: win.service is not None, timeout=20000)
+    said: list[str] = []
+    win.data.done.connect(said.append)
+    win.data.import_paths([str(bad)])
+    qtbot.waitUntil(lambda: bool(said), timeout=20000)
+    assert said[-1].startswith("Not done:") and "labels.csv" in said[-1]
+    assert win.service.states([str(img)]) == {}
