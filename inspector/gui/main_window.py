@@ -7,13 +7,15 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QProgressBar,
+    QTabWidget,
+    QWidget,
 )
 
 from inspector.controllers.inspect import InspectController
@@ -59,7 +61,12 @@ class MainWindow(QMainWindow):
         )
         self.inspect = InspectView(self.controller, self.runner, self)
         self.data = DataActions(self, self.runner, self.controller)
-        self.setCentralWidget(self.inspect)
+        # one tab per view (inspect, review queues, metrics, model); each view keeps its keys
+        self.views = QTabWidget()
+        self.views.setObjectName("views")
+        self.views.setDocumentMode(True)
+        self.setCentralWidget(self.views)
+        self.add_view(self.inspect, "Inspect", "F2")
         self.problems = ProblemsList()
         self.problems_dock = QDockWidget("Problems", self)
         self.problems_dock.setObjectName("problemsDock")
@@ -129,6 +136,12 @@ class MainWindow(QMainWindow):
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(h, "Keyboard shortcuts (?)", self.show_shortcuts, "?").setVisible(False)
+
+    def add_view(self, view: QWidget, title: str, key: str) -> None:
+        """Add a view as a tab; ``key`` (F2, F3, …) shows it from anywhere in the window."""
+        self.views.addTab(view, f"{title}  ({key})")
+        sc = QShortcut(QKeySequence(key), self)
+        sc.activated.connect(lambda v=view: self.views.setCurrentWidget(v))
 
     # -- store, model, identity ----------------------------------------------------------------
     def open_store(self) -> None:

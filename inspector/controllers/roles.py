@@ -1,0 +1,55 @@
+"""Who may do what: supervisor-only actions, and the optional supervisor PIN.
+
+>>> require("supervisor", "save thresholds")
+>>> require("inspector", "save thresholds")
+Traceback (most recent call last):
+...
+inspector.controllers.roles.PermissionDenied: only a supervisor can save thresholds (you are signed in as inspector)
+>>> stored = hash_pin("4711")
+>>> verify_pin("4711", stored), verify_pin("1234", stored)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from inspector.domain import InspectorError, Role
+
+#: scrypt cost: ~50 ms on a line PC, memory 16 MiB (n * r * 128 bytes).
+_N, _R, _P = 2**14, 8, 1
+
+
+class PermissionDenied(InspectorError):
+    """The signed-in role may not do this (a supervisor action, or a wrong PIN)."""
+
+
+def require(role: str, action: str) -> None:
+    """Refuse ``action`` (words, e.g. "promote a model") unless ``role`` is a supervisor."""
+    if role != Role.SUPERVISOR:
+        raise PermissionDenied(
+            f"only a supervisor can {action} (you are signed in as {role or 'no role'})"
+        )
+
+
+def hash_pin(pin: str) -> str:
+    """A salted scrypt hash of the PIN, as one string to store (never the PIN itself)."""
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    return f"scrypt${_N}${_R}${_P}${salt.hex()}${digest.hex()}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """True when ``pin`` matches a hash made by :func:`hash_pin` (constant-time compare)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        got = hashlib.scrypt(
+            pin.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got.hex(), digest)
