@@ -54,6 +54,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("inspector: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in TRAIN_EXTRA:
+            raise
+        print(f"inspector: error: {_needs_train_extra(top)}", file=sys.stderr)
+        return 2
+
+
+#: Packages only the [train] extra installs (explanations, training, export need them).
+TRAIN_EXTRA = frozenset({"torch", "torchvision", "timm", "shap", "onnx", "onnxscript"})
+
+
+def _needs_train_extra(package: str) -> str:
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle leaves torch out on purpose
+        return (
+            f"this needs {package}, which the bundle leaves out: explanations and training "
+            "run in the Python install (pip install 'plate-inspector[train]')"
+        )
+    return (
+        f"this needs {package}: install the training extras, pip install 'plate-inspector[train]'"
+    )
 
 
 def _start_gui(args: argparse.Namespace) -> int:

@@ -43,9 +43,7 @@ SHIPPED = {
 pytestmark = pytest.mark.slow
 
 
-def run(
-    cmd: list[str], cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess:
+def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, (
         f"{cmd[:3]} exit {r.returncode}:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
@@ -53,7 +51,7 @@ def run(
     return r
 
 
-def build_wheel(tmp: Path) -> Path:
+def build_wheel(tmp: Path, env: dict[str, str]) -> Path:
     """sdist first, then the wheel from the unpacked sdist (as ``python -m build`` does)."""
     src = tmp / "src"
     src.mkdir()
@@ -65,13 +63,13 @@ def build_wheel(tmp: Path) -> Path:
         else:
             shutil.copy2(p, src / name)
     hook = "import sys; from setuptools import build_meta as b; print(getattr(b, sys.argv[1])(sys.argv[2]))"
-    sdist = run([sys.executable, "-c", hook, "build_sdist", str(tmp / "dist")], src).stdout.split()[
-        -1
-    ]
+    sdist = run(
+        [sys.executable, "-c", hook, "build_sdist", str(tmp / "dist")], src, env
+    ).stdout.split()[-1]
     with tarfile.open(tmp / "dist" / sdist) as tar:
         tar.extractall(tmp / "sdist", filter="data")
     unpacked = next((tmp / "sdist").iterdir())
-    wheel = run([sys.executable, "-c", hook, "build_wheel", str(tmp / "dist")], unpacked)
+    wheel = run([sys.executable, "-c", hook, "build_wheel", str(tmp / "dist")], unpacked, env)
     return tmp / "dist" / wheel.stdout.split()[-1]
 
 
@@ -91,7 +89,8 @@ def clean_env(tmp: Path) -> dict[str, str]:
 
 
 def test_wheel_installed_outside_the_checkout_predicts_and_opens_the_window(tmp_path: Path):
-    wheel = build_wheel(tmp_path)
+    env = clean_env(tmp_path)  # for every child: the checkout must be invisible, also to pip
+    wheel = build_wheel(tmp_path, env)
 
     # Every shipped file is in the wheel, byte for byte the size of the repo's copy.
     with zipfile.ZipFile(wheel) as zf:
@@ -103,17 +102,16 @@ def test_wheel_installed_outside_the_checkout_predicts_and_opens_the_window(tmp_
                 assert sizes.get(name) == f.stat().st_size, f"{name} missing from {wheel.name}"
 
     venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path, env)
     py = venv / "bin" / "python"
     run([sys.executable, "-m", "pip", "--python", str(py), "install", "-q", "--no-deps",
-         "--no-index", str(wheel)], tmp_path)  # fmt: skip
+         "--no-index", str(wheel)], tmp_path, env)  # fmt: skip
     site = run(
-        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, env
     )
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     Path(site.stdout.strip(), "project-deps.pth").write_text("\n".join(sorted(deps)) + "\n")
 
-    env = clean_env(tmp_path)
     where = run(
         [str(py), "-c", "import inspector, inspector.resources as r;"
          "print(inspector.__file__, r.shipped_model_dir(), r.resource_path('style.qss'))"],
