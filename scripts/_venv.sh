@@ -57,7 +57,7 @@ source_hash() {
 pip_shown() {
   set +e
   "$VENV/bin/python" -m pip "$@" --progress-bar off 2>&1 | tee -a "$LOG" \
-    | grep --line-buffered -E '^(Collecting|Installing collected|Successfully installed|ERROR)' \
+    | grep --line-buffered -E '^(Collecting|Processing|Installing collected|Successfully installed|ERROR)' \
     | sed -u -E 's/^(.{110}).+/\1 …/; s/^/[setup]   /' >&2
   local rc=${PIPESTATUS[0]}
   set -e
@@ -106,7 +106,8 @@ ensure_venv() {  # $1 = the extra this script needs: train | dev
     say "step 1/2: upgrading pip"
     pip_shown install -q --upgrade pip
   fi
-  say "step 2/2: installing plate-inspector[$extra] and its dependencies (editable: your checkout)"
+  say "step 2/2: installing plate-inspector[$extra] and its dependencies (editable: your checkout;"
+  say "          after \"Installing collected packages\" pip unpacks them: the longest, silent part)"
   pip_shown install "${offline[@]}" -e "$ROOT[$extra]"
   echo "$hash $extra" > "$STAMP"
   say "done: $VENV serves both scripts/run and scripts/test"
