@@ -39,6 +39,13 @@ if [ "${1:-}" != "--smoke" ]; then
   (cd "$BUILD" && "$VENV/bin/pyinstaller" --noconfirm --log-level WARN \
       --distpath "$DIST" --workpath "$BUILD/work" "$ROOT/packaging/plate-inspector.spec")
   say "built $DIST/plate-inspector in $(( $(date +%s) - start )) s"
+  # The desktop entry, its installer and the icon travel with the bundle.
+  mkdir -p "$DIST/plate-inspector/linux"
+  cp "$ROOT"/packaging/linux/* "$ROOT/resources/icons/plate-inspector.svg" \
+    "$ROOT/packaging/icons/plate-inspector.png" "$DIST/plate-inspector/linux/"
+  say "packing $DIST/plate-inspector-linux-$(uname -m).tar.gz (what goes to the line PCs)"
+  tar -C "$DIST" -czf "$DIST/plate-inspector-linux-$(uname -m).tar.gz" plate-inspector
+  say "archive: $(du -h "$DIST/plate-inspector-linux-$(uname -m).tar.gz" | cut -f1)"
 fi
 
 say "smoke test (offscreen): the bundle against the Python install of the same wheel"
