@@ -92,7 +92,7 @@ ensure_venv() {  # $1 = the extra this script needs: train | dev
   [ "$have_extra" = "dev" ] && extra="dev"
   if [ -z "$have_hash" ]; then
     say "installing plate-inspector[$extra] into $VENV: numpy, OpenCV, ONNX Runtime, Qt, torch"
-    say "(first time: a few minutes and about 7 GB; the full pip log is $LOG)"
+    say "(into a new venv: a few minutes and about 7 GB; the full pip log is $LOG)"
   else
     say "pyproject.toml changed or [$want] is new here: updating plate-inspector[$extra] in $VENV"
   fi
