@@ -30,6 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--workspace", metavar="DIR", help="workspace folder (GUI)")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="open the window with a throw-away workspace, wait for the model, print timings, quit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"inspector.commands.{name}").register(sub)
@@ -49,11 +54,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("inspector: interrupted", file=sys.stderr)
         return 130
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in TRAIN_EXTRA:
+            raise
+        print(f"inspector: error: {_needs_train_extra(top)}", file=sys.stderr)
+        return 2
+
+
+#: Packages only the [train] extra installs (explanations, training, export need them).
+TRAIN_EXTRA = frozenset({"torch", "torchvision", "timm", "shap", "onnx", "onnxscript"})
+
+
+def _needs_train_extra(package: str) -> str:
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle leaves torch out on purpose
+        return (
+            f"this needs {package}, which the bundle leaves out: explanations and training "
+            "run in the Python install (pip install 'plate-inspector[train]')"
+        )
+    return (
+        f"this needs {package}: install the training extras, pip install 'plate-inspector[train]'"
+    )
 
 
 def _start_gui(args: argparse.Namespace) -> int:
+    from inspector.preflight import check_gui_can_start
+
+    check_gui_can_start()  # a missing X library: one line with the apt-get command, not Qt's abort
     try:
-        gui = importlib.import_module("inspector.gui.app")
+        gui = importlib.import_module(
+            "inspector.gui.smoke" if args.smoke_test else "inspector.gui.app"
+        )
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("inspector.gui"):
             build_parser().print_help()

@@ -129,11 +129,13 @@ def publish_dir(staging: Path, final: Path) -> Path:
 
 
 def default_model_dir() -> Path:
-    """The shipped default model: ``models/default`` beside the package (source checkout)."""
+    """``$INSPECTOR_MODEL``, else the shipped default model (see :mod:`inspector.resources`)."""
     env = os.environ.get("INSPECTOR_MODEL")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "models" / "default"
+    from inspector.resources import shipped_model_dir
+
+    return shipped_model_dir()
 
 
 def check_model_dir(model_dir: str | os.PathLike[str], need_weights: bool = False) -> ModelCard:

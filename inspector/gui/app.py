@@ -23,7 +23,6 @@ from inspector.gui.settings import Settings
 
 log = logging.getLogger("inspector.gui")
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 _QT_LEVELS = {
     QtMsgType.QtDebugMsg: logging.DEBUG,
     QtMsgType.QtInfoMsg: logging.INFO,
@@ -92,7 +91,9 @@ def install_excepthook(log_file: Path) -> None:
 
 
 def load_style(app: QApplication) -> None:
-    qss = RESOURCES / "style.qss"
+    from inspector.resources import resource_path
+
+    qss = resource_path("style.qss")
     if qss.is_file():
         app.setStyleSheet(qss.read_text(encoding="utf-8"))
 
