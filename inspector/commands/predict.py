@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from inspector.domain import NO_DEFECT, ImageLoadError
-    from inspector.imageio import iter_image_files
+    from inspector.imageio import scan_image_files
     from inspector.registry import default_model_dir
     from inspector.runtime.ort import OrtPredictor
 
@@ -34,11 +34,15 @@ def run(args: argparse.Namespace) -> int:
         f"model {predictor.version} on {predictor.device} ({predictor.device_reason})",
         file=sys.stderr,
     )
-    files = iter_image_files(args.paths)
+    scan = scan_image_files(args.paths)
+    files = scan.files
+    for problem in scan.problems:  # dangling links, unlistable folders...: one line each
+        print(f"inspector predict: {problem}", file=sys.stderr)
+    failed = len(scan.problems)
+    total = len(files) + failed
     if not files:
         print("inspector predict: no image files found", file=sys.stderr)
         return 1
-    failed = 0
     width = max(len(c) for c in predictor.classes)
     for result in predictor.predict_paths(files, batch_size=args.batch_size):
         if isinstance(result, ImageLoadError):
@@ -69,5 +73,5 @@ def run(args: argparse.Namespace) -> int:
                 mark = "*" if p >= t else " "
                 print(f"  {mark} {c:<{width}} {p:7.4f}  (threshold {t:.3f})")
     if failed:
-        print(f"inspector predict: {failed} of {len(files)} file(s) failed", file=sys.stderr)
+        print(f"inspector predict: {failed} of {total} file(s) failed", file=sys.stderr)
     return 1 if failed else 0

@@ -250,7 +250,7 @@ def probe(item: ImportItem) -> None:
     try:
         with Image.open(item.path) as im:  # reads the header only, not the pixels
             item.width, item.height = im.size
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         item.width = item.height = None
 
 
