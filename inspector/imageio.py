@@ -307,6 +307,31 @@ def load_image(path: str | os.PathLike[str], budget_bytes: int | None = None) ->
     return decode_image(data, str(p), budget)
 
 
+#: The resize methods a model card may name.
+INTERPOLATIONS: dict[str, int] = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR}
+#: Larger model inputs are a typo (or an attack on memory), not a model.
+MAX_INPUT_SIZE = 4096
+
+
+def json_kind(v: object) -> str:
+    """How a JSON value is named in an error message ("a list", "null", "the number 3")."""
+    names = {list: "a list", dict: "an object", str: "a string", bool: "true/false"}
+    return "null" if v is None else names.get(type(v), f"the number {v}")
+
+
+def _whole(v: object, name: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v != int(v):
+        raise ValueError(f"{name} must be a whole number, not {v!r}")
+    return int(v)
+
+
+def _numbers(v: object, name: str) -> tuple[float, ...]:
+    items = list(v) if isinstance(v, list | tuple) else [v]
+    if not items or any(isinstance(x, bool) or not isinstance(x, int | float) for x in items):
+        raise ValueError(f"{name} must be a list of numbers, not {v!r}")
+    return tuple(float(x) for x in items)
+
+
 @dataclass(frozen=True, slots=True)
 class PreprocessSpec:
     """How a 2-D uint8 image becomes the model's input tensor; recorded in every model card."""
@@ -317,16 +342,48 @@ class PreprocessSpec:
     std: tuple[float, ...] = (0.5,)
     interpolation: str = "area"  # cv2.INTER_AREA: alias-free when shrinking large plates
 
+    def __post_init__(self) -> None:
+        # A spec that cannot be applied must never exist: std 0 turns every plate into NaN, which
+        # reads as "no defect" (issue 14 item 2). ValueError names the card field at fault.
+        if not 1 <= self.size <= MAX_INPUT_SIZE:
+            raise ValueError(
+                f"preprocessing.size must be between 1 and {MAX_INPUT_SIZE} px, not {self.size}"
+            )
+        if not 1 <= self.channels <= 4:
+            raise ValueError(f"preprocessing.channels must be 1 to 4, not {self.channels}")
+        for name in ("mean", "std"):
+            values = getattr(self, name)
+            if len(values) not in (1, self.channels):
+                raise ValueError(
+                    f"preprocessing.{name} has {len(values)} values for {self.channels} "
+                    "channel(s) (give one, or one per channel)"
+                )
+            if not all(math.isfinite(v) for v in values):
+                raise ValueError(f"preprocessing.{name} must be finite, not {list(values)}")
+        if not all(v > 0 for v in self.std):
+            raise ValueError(f"preprocessing.std must be > 0, not {list(self.std)}")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(
+                f"preprocessing.interpolation {self.interpolation!r} is not one of "
+                f"{', '.join(INTERPOLATIONS)}"
+            )
+
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> PreprocessSpec:
+    def from_dict(cls, d: object) -> PreprocessSpec:
+        """From a card's ``preprocessing`` object; ValueError names the field that is wrong."""
+        if not isinstance(d, dict):
+            raise ValueError(f"preprocessing must be a JSON object, not {json_kind(d)}")
+        missing = [k for k in ("size", "channels", "mean", "std") if k not in d]
+        if missing:
+            raise ValueError(f"preprocessing lacks {', '.join(missing)}")
         return cls(
-            size=int(d["size"]),
-            channels=int(d["channels"]),
-            mean=tuple(float(v) for v in d["mean"]),
-            std=tuple(float(v) for v in d["std"]),
+            size=_whole(d["size"], "preprocessing.size"),
+            channels=_whole(d["channels"], "preprocessing.channels"),
+            mean=_numbers(d["mean"], "preprocessing.mean"),
+            std=_numbers(d["std"], "preprocessing.std"),
             interpolation=str(d.get("interpolation", "area")),
         )
 
@@ -334,7 +391,7 @@ class PreprocessSpec:
         """Resize a 2-D uint8 image to size×size (no-op when it already is)."""
         if gray.shape == (self.size, self.size):
             return gray
-        interp = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR}[self.interpolation]
+        interp = INTERPOLATIONS[self.interpolation]
         if interp == cv2.INTER_AREA and min(gray.shape) < self.size:
             interp = cv2.INTER_LINEAR  # INTER_AREA degrades to nearest when enlarging
         return cv2.resize(gray, (self.size, self.size), interpolation=interp)

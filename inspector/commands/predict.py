@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
                         },
                         "thresholds": dict(zip(result.classes, result.thresholds, strict=True)),
                         "model_version": result.model_version,
-                    }
+                    },
+                    allow_nan=False,  # NaN is not JSON; the predictor turns it into an error
                 ),
                 flush=True,
             )
