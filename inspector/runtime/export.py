@@ -139,8 +139,11 @@ def export_model_version(
     parity_inputs = np.ascontiguousarray(parity_inputs, dtype=np.float32)
 
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        raise _write_error(out_dir, exc) from None
     try:
         with torch.no_grad():
             export_onnx(model, staging / ONNX_FILE, spec.size, spec.channels)
@@ -155,6 +158,13 @@ def export_model_version(
         for f in staging.iterdir():
             f.chmod(0o644)
         return publish_dir(staging, out_dir), diff
+    except OSError as exc:  # a full disk, a read-only folder, a file size limit
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _write_error(out_dir, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_error(out_dir: Path, exc: OSError) -> ModelError:
+    return ModelError(f"{out_dir}: cannot write the model version ({exc.strerror or exc})")

@@ -77,3 +77,40 @@ def edit_card(model_dir: Path, edit) -> None:
     card = json.loads(f.read_text())
     new = edit(card)
     f.write_text(json.dumps(card if new is None else new))
+
+
+def without_root_powers() -> list[str]:
+    """A command prefix under which file permissions apply (root reads and writes anything).
+
+    Empty for an ordinary user; for root, util-linux ``setpriv`` drops the two capabilities that
+    bypass permission bits. Skips the test (with the reason) when neither is possible.
+    """
+    import os
+    import shutil
+
+    import pytest
+
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root and setpriv (util-linux) is missing: cannot deny access")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
+
+
+def inspector_limited(args: list[str], prefix: list[str] = (), file_limit: int | None = None):
+    """``inspector ARGS`` in a child whose files may not grow past ``file_limit`` bytes (a full
+    disk, as the writer sees it: EFBIG instead of ENOSPC, same code path) or under ``prefix``."""
+    code = (
+        "import resource, signal, sys\n"
+        f"limit = {file_limit!r}\n"
+        "if limit is not None:\n"
+        "    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
+        "from inspector.__main__ import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=240
+    )

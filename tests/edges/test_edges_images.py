@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from PIL import Image
 from inspector.domain import ImageLoadError
 from inspector.imageio import load_image
 
-from .corpus import huge_png_header, inspector, plate, png_bytes
+from .corpus import huge_png_header, inspector, plate, png_bytes, without_root_powers
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "default"
 
@@ -142,20 +141,9 @@ def test_a_broken_link_named_on_the_command_line_is_not_called_missing(tmp_path)
         load_image(link)
 
 
-def _without_root_powers() -> list[str]:
-    """A command prefix under which permission bits apply (root reads any file otherwise)."""
-    if os.geteuid() != 0:
-        return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root and setpriv (util-linux) is missing: cannot deny a read")
-    caps = "-dac_override,-dac_read_search"
-    return [setpriv, f"--inh-caps={caps}", f"--bounding-set={caps}"]
-
-
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX permissions")
 def test_permission_denied_is_not_missing(tmp_path):
-    prefix = _without_root_powers()
+    prefix = without_root_powers()
     plate(tmp_path / "ok.png")
     plate(tmp_path / "secret.png").chmod(0o000)
     (tmp_path / "locked").mkdir(mode=0o000)
