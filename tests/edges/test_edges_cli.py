@@ -1,0 +1,56 @@
+"""Issue 14 item 10: ``inspector ... | head`` (a reader that stops early) is not an error."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .corpus import plate
+
+
+def _into_closed_pipe(*args: str) -> subprocess.CompletedProcess:
+    """Run ``inspector ARGS`` with stdout a pipe whose reader has already gone, as after ``head``."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inspector", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # the reader is gone before the first line: every write is EPIPE
+    err = proc.stderr.read()
+    proc.wait(timeout=240)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", err)
+
+
+def _quiet_stop(r: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr
+    assert "Exception ignored" not in r.stderr, r.stderr
+    assert r.returncode == 141, (r.returncode, r.stderr)  # 128 + SIGPIPE, as a shell reports it
+
+
+@pytest.fixture()
+def workspace(tmp_path):
+    data = tmp_path / "data" / "crazing"
+    data.mkdir(parents=True)
+    plate(data / "a.png")
+    ws = tmp_path / "ws"
+    r = subprocess.run(
+        [sys.executable, "-m", "inspector", "import", str(tmp_path / "data"), "--workspace", ws],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert r.returncode == 0, r.stderr
+    return ws
+
+
+def test_db_check_into_head(workspace):
+    _quiet_stop(_into_closed_pipe("db", "check", "--workspace", str(workspace)))
+
+
+def test_predict_json_into_head(tmp_path):
+    for i in range(3):
+        plate(tmp_path / f"p{i}.png", value=100 + 20 * i)
+    _quiet_stop(_into_closed_pipe("predict", str(tmp_path), "--json"))
