@@ -210,6 +210,8 @@ def _to_gray_uint8(arr: np.ndarray) -> np.ndarray:
             arr = cv2.cvtColor(np.ascontiguousarray(arr), cv2.COLOR_RGB2GRAY)
         elif arr.shape[2] == 1:
             arr = arr[:, :, 0]
+    if arr.dtype.byteorder == ">":  # big-endian 16-bit TIFFs ("I;16B") compare unequal to uint16
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if arr.dtype == np.uint8:
         return arr
     if arr.dtype == np.bool_:

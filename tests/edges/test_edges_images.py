@@ -159,3 +159,13 @@ def test_permission_denied_is_not_missing(tmp_path):
     assert f"{tmp_path / 'locked'}: permission denied" in r.stderr, r.stderr
     assert "not found" not in r.stderr and r.returncode == 1, r.stderr
     assert r.stdout.startswith(f"{tmp_path / 'ok.png'}: ")
+
+
+def test_a_big_endian_16bit_tiff_reads_like_a_little_endian_one(tmp_path):
+    # Found by the campaign: Pillow hands these over as ">u2", which was "unsupported pixel type".
+    deep = (np.arange(40 * 30, dtype=np.uint16).reshape(30, 40) * 50).astype(np.uint16)
+    Image.frombytes("I;16B", (40, 30), deep.astype(">u2").tobytes()).save(tmp_path / "be.tif")
+    Image.fromarray(deep).save(tmp_path / "le.tif")
+    be = load_image(tmp_path / "be.tif")
+    np.testing.assert_array_equal(be, load_image(tmp_path / "le.tif"))
+    assert be.max() > 200  # scaled from the 16-bit range, not clipped or garbage

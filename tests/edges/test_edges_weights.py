@@ -135,3 +135,23 @@ def test_export_model_to_a_full_disk_leaves_nothing_behind(tiny_model_dir, tmp_p
     assert r.returncode == 2 and "cannot write" in line, line
     assert "File too large" in line or "No space left" in line, line
     assert _leftovers(target) == []
+
+
+def test_export_model_never_replaces_a_folder_that_is_not_a_model(tiny_model_dir, tmp_path):
+    # Found by the campaign: --out ~/Documents renamed the folder away and deleted it.
+    docs = tmp_path / "Documents"
+    docs.mkdir()
+    (docs / "thesis.txt").write_text("years of work")
+    r = inspector("export", "model", str(tiny_model_dir), "--out", str(docs))
+    line = one_clear_line(r)
+    assert "not a model version folder" in line and "thesis.txt" in line, line
+    assert (docs / "thesis.txt").read_text() == "years of work"
+    assert _leftovers(tmp_path) == ["Documents"]
+
+
+def test_export_model_onto_its_own_source_is_refused(tiny_model_dir, tmp_path):
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    before = sorted(p.name for p in model.iterdir())
+    r = inspector("export", "model", str(model), "--out", str(tmp_path / "." / "model"))
+    assert "is the model being exported" in one_clear_line(r)
+    assert sorted(p.name for p in model.iterdir()) == before
