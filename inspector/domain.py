@@ -64,6 +64,10 @@ class VocError(InspectorError):
         self.detail = detail or reason
 
 
+class OutputError(InspectorError):
+    """A file the user named for output cannot be written there (a folder, read-only, full)."""
+
+
 class ModelError(InspectorError):
     """A model version folder is missing, incomplete or inconsistent."""
 

@@ -54,3 +54,53 @@ def test_predict_json_into_head(tmp_path):
     for i in range(3):
         plate(tmp_path / f"p{i}.png", value=100 + 20 * i)
     _quiet_stop(_into_closed_pipe("predict", str(tmp_path), "--json"))
+
+
+BAD_OPTIONS = [
+    ("explain", "--nsamples", "0"),
+    ("explain", "--smooth", "-2"),
+    ("explain", "--clip", "500"),
+    ("explain", "--opacity", "7"),
+    ("explain", "--threads", "-1"),
+    ("predict", "--batch-size", "0"),
+    ("bench", "--repeats", "0"),
+    ("bench", "--threads", "-2"),
+]
+
+
+@pytest.mark.parametrize(("command", "option", "value"), BAD_OPTIONS)
+def test_an_out_of_range_option_is_one_usage_line(tmp_path, command, option, value):
+    img = plate(tmp_path / "p.png")
+    args = {"explain": [str(img), "--out", str(tmp_path / "h.png")], "predict": [str(img)]}
+    r = subprocess.run(
+        [sys.executable, "-m", "inspector", command, *args.get(command, []), option, value],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"error: argument {option}: must be" in r.stderr, r.stderr
+    assert not (tmp_path / "h.png").exists()
+
+
+def test_explain_out_is_a_folder(tmp_path):
+    img = plate(tmp_path / "p.png")
+    r = subprocess.run(
+        [sys.executable, "-m", "inspector", "explain", str(img), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"{tmp_path}: is a folder; --out names the PNG file" in r.stderr, r.stderr
+
+
+def test_bench_with_a_folder_of_no_images(tmp_path):
+    r = subprocess.run(
+        [sys.executable, "-m", "inspector", "bench", "--images", str(tmp_path), "--no-torch"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert f"no image files in {tmp_path}" in r.stderr, r.stderr
