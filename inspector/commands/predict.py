@@ -26,10 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from inspector import jobs
     from inspector.domain import NO_DEFECT, ImageLoadError
     from inspector.imageio import scan_image_files
     from inspector.registry import default_model_dir
     from inspector.runtime.ort import OrtPredictor
+    from inspector.runtime.scoring import score_files
 
     predictor = OrtPredictor(args.model or default_model_dir(), device=args.device)
     print(
@@ -40,34 +42,17 @@ def run(args: argparse.Namespace) -> int:
     files = scan.files
     for problem in scan.problems:  # dangling links, unlistable folders...: one line each
         print(f"inspector predict: {problem}", file=sys.stderr)
-    failed = len(scan.problems)
-    total = len(files) + failed
+    total = len(files) + len(scan.problems)
     if not files:
         print("inspector predict: no image files found", file=sys.stderr)
         return 1
     width = max(len(c) for c in predictor.classes)
-    for result in predictor.predict_paths(files, batch_size=args.batch_size):
+
+    def show(result) -> None:
         if isinstance(result, ImageLoadError):
-            failed += 1
             print(f"inspector predict: {result}", file=sys.stderr)
-            continue
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "path": result.path,
-                        "labels": list(result.labels),
-                        "probabilities": {
-                            c: round(p, 6)
-                            for c, p in zip(result.classes, result.probabilities, strict=True)
-                        },
-                        "thresholds": dict(zip(result.classes, result.thresholds, strict=True)),
-                        "model_version": result.model_version,
-                    },
-                    allow_nan=False,  # NaN is not JSON; the predictor turns it into an error
-                ),
-                flush=True,
-            )
+        elif args.json:
+            print(json.dumps(_as_json(result), allow_nan=False), flush=True)  # NaN is not JSON
         else:
             print(f"{result.path}: {', '.join(result.labels) or NO_DEFECT}")
             for c, p, t in zip(
@@ -75,6 +60,21 @@ def run(args: argparse.Namespace) -> int:
             ):
                 mark = "*" if p >= t else " "
                 print(f"  {mark} {c:<{width}} {p:7.4f}  (threshold {t:.3f})")
+
+    summary = jobs.run(score_files(predictor, files, args.batch_size), on_partial=show)
+    failed = summary.failed + len(scan.problems)
     if failed:
         print(f"inspector predict: {failed} of {total} file(s) failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _as_json(result) -> dict:
+    return {
+        "path": result.path,
+        "labels": list(result.labels),
+        "probabilities": {
+            c: round(p, 6) for c, p in zip(result.classes, result.probabilities, strict=True)
+        },
+        "thresholds": dict(zip(result.classes, result.thresholds, strict=True)),
+        "model_version": result.model_version,
+    }

@@ -43,6 +43,12 @@ def load_torch_model(
         )
     model = build_model(card.architecture, len(card.classes), card.preprocessing.channels)
     state = read_safetensors(wfile, device=device)
+    broken = [k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all()]
+    if broken:  # every explanation and fine-tuned model would be NaN: say so once, here
+        raise ModelError(
+            f"{wfile}: {len(broken)} weight tensor(s) hold NaN or infinite values "
+            f"(first: {broken[0]}); the file is corrupt: copy or export the model again"
+        )
     try:
         model.load_state_dict(state, strict=True)
     except (RuntimeError, OSError) as exc:

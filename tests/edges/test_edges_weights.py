@@ -155,3 +155,19 @@ def test_export_model_onto_its_own_source_is_refused(tiny_model_dir, tmp_path):
     r = inspector("export", "model", str(model), "--out", str(tmp_path / "." / "model"))
     assert "is the model being exported" in one_clear_line(r)
     assert sorted(p.name for p in model.iterdir()) == before
+
+
+def test_weights_holding_nan_are_refused_when_loaded(tiny_model_dir, tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from inspector.domain import ModelError
+    from inspector.runtime.torch_model import load_torch_model
+
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    state = load_file(str(model / "weights.safetensors"))
+    name = next(k for k, v in state.items() if v.is_floating_point() and v.ndim == 4)
+    state[name] = torch.full_like(state[name], float("nan"))
+    save_file(state, str(model / "weights.safetensors"))
+    with pytest.raises(ModelError, match=f"NaN or infinite values \\(first: {name}\\)"):
+        load_torch_model(model)
