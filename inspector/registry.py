@@ -135,6 +135,8 @@ def read_card(model_dir: str | os.PathLike[str]) -> ModelCard:
     """Read ``card.json`` from a model version folder, with a clear error when it is not one."""
     d = Path(model_dir)
     f = d / CARD_FILE
+    if d.exists() and not d.is_dir():
+        raise ModelError(f"{d}: is a file; give the model version folder (with {CARD_FILE})")
     if not d.is_dir():
         raise ModelError(f"{d}: model folder not found")
     if not f.is_file():

@@ -118,3 +118,10 @@ def test_nan_from_the_model_is_an_error_for_that_file_never_no_defect(model, tmp
     assert f"{img}: the model returned NaN" in r.stderr, r.stderr
     text = inspector("predict", str(img), "--model", str(model))
     assert "no defect" not in text.stdout and text.returncode == 1
+
+
+def test_a_model_path_that_is_a_file_is_not_called_missing(tmp_path):
+    onnx = tmp_path / "model.onnx"
+    onnx.write_bytes(b"\x08\x07")
+    with pytest.raises(ModelError, match="is a file; give the model version folder"):
+        read_card(onnx)
