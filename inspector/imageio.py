@@ -279,12 +279,12 @@ def decode_image(data: bytes, path: str = "<bytes>", budget_bytes: int | None = 
         raise ImageLoadError(path, str(exc)) from None
 
 
-def load_image(path: str | os.PathLike[str], budget_bytes: int | None = None) -> np.ndarray:
-    """Read a plate image from disk as 2-D uint8 grayscale, at its own resolution.
+def read_image_bytes(path: str | os.PathLike[str], budget_bytes: int | None = None) -> bytes:
+    """The bytes of an image file, or :class:`ImageLoadError` saying why not in the user's words.
 
-    Reads the bytes with Python (unicode paths work on every OS) and decodes with Pillow, which
-    refuses truncated files instead of returning half an image. Links, folders, pipes and files
-    larger than the memory budget are refused before anything is read.
+    Links, folders, pipes and files larger than the memory budget are refused before anything
+    is read; "permission denied" is never reported as "not found". For callers that need the
+    bytes too (an import hashes them), followed by :func:`decode_image`.
     """
     p = Path(path)
     budget = memory_budget_bytes(str(p)) if budget_bytes is None else budget_bytes
@@ -301,12 +301,21 @@ def load_image(path: str | os.PathLike[str], budget_bytes: int | None = None) ->
             f"(raise {MEMORY_BUDGET_ENV} to read it)",
         )
     try:
-        data = p.read_bytes()
+        return p.read_bytes()
     except PermissionError:
         raise ImageLoadError(str(p), "permission denied") from None
     except OSError as exc:
         raise ImageLoadError(str(p), f"cannot read the file ({exc.strerror or exc})") from None
-    return decode_image(data, str(p), budget)
+
+
+def load_image(path: str | os.PathLike[str], budget_bytes: int | None = None) -> np.ndarray:
+    """Read a plate image from disk as 2-D uint8 grayscale, at its own resolution.
+
+    Reads the bytes with Python (unicode paths work on every OS; see :func:`read_image_bytes`)
+    and decodes with Pillow, which refuses truncated files instead of returning half an image.
+    """
+    budget = memory_budget_bytes(str(path)) if budget_bytes is None else budget_bytes
+    return decode_image(read_image_bytes(path, budget), str(Path(path)), budget)
 
 
 #: The resize methods a model card may name.

@@ -169,3 +169,24 @@ def test_a_big_endian_16bit_tiff_reads_like_a_little_endian_one(tmp_path):
     be = load_image(tmp_path / "be.tif")
     np.testing.assert_array_equal(be, load_image(tmp_path / "le.tif"))
     assert be.max() > 200  # scaled from the 16-bit range, not clipped or garbage
+
+
+def test_a_file_larger_than_the_budget_is_not_even_read(tmp_path):
+    big = tmp_path / "big.bmp"
+    big.write_bytes(b"BM" + bytes(3 * 2**20))
+    with pytest.raises(ImageLoadError, match=r"the file is 3 MiB, over the 2 MiB memory budget"):
+        load_image(big, budget_bytes=2 * 2**20)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX named pipes")
+def test_a_named_pipe_called_png_is_refused_instead_of_blocking(tmp_path):
+    os.mkfifo(tmp_path / "camera.png")  # reading it would wait for a writer forever
+    folder = tmp_path / "plates"
+    folder.mkdir()
+    os.mkfifo(folder / "feed.png")
+    plate(folder / "ok.png")
+    r = inspector("predict", str(tmp_path / "camera.png"), str(folder), timeout=120)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    for name in ("camera.png", "plates/feed.png"):
+        assert f"{tmp_path / name}: not a regular file (a pipe" in r.stderr, r.stderr
+    assert r.stdout.startswith(f"{folder / 'ok.png'}: ")
