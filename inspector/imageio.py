@@ -18,7 +18,6 @@ import math
 import os
 import stat
 import struct
-import warnings
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,9 +31,13 @@ from inspector.domain import ImageLoadError
 #: File name suffixes the loader and folder scans accept.
 IMAGE_SUFFIXES: frozenset[str] = frozenset({".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff"})
 
-# Line-scan images can be very large; PIL's bomb guard (89 Mpx) would reject real plates.
+# Line-scan images can be very large; PIL's bomb guard (89 Mpx) would reject real plates. The
+# guard is replaced, not raised: PIL only warns between 1x and 2x its limit, and turning that
+# into an error per call (warnings.catch_warnings) is not thread-safe, while the GUI and the
+# import decode on several threads. _fit_budget checks pixels and memory after Image.open has
+# read the header and before any pixel is decoded; this module is the package's one decoder.
 _MAX_PIXELS = 400_000_000
-Image.MAX_IMAGE_PIXELS = _MAX_PIXELS
+Image.MAX_IMAGE_PIXELS = None
 
 #: Decoded pixels may take at most this much memory (a 20000 x 20000 16-bit PNG of 800 KB would
 #: need 763 MiB, and several times that while it is converted). Raised with the variable below.
@@ -168,8 +171,15 @@ def _check_png_crcs(data: bytes, path: str) -> None:
         pos = end + 4
 
 
+def _too_many_pixels(n: int | None) -> str:
+    what = f"claims {n:,} pixels" if n else "is too large"
+    return f"the image {what}, more than the {_MAX_PIXELS:,} this tool decodes"
+
+
 def _fit_budget(im: Image.Image, budget: int, path: str) -> None:
     """Refuse (or, for JPEG, shrink while decoding) an image whose pixels exceed the budget."""
+    if im.width * im.height > _MAX_PIXELS:
+        raise ImageLoadError(path, _too_many_pixels(im.width * im.height))
     bpp = _MODE_BYTES.get(im.mode, 4)
     need = im.width * im.height * bpp
     if need <= budget:
@@ -240,32 +250,27 @@ def decode_image(data: bytes, path: str = "<bytes>", budget_bytes: int | None = 
     if data.startswith(_PNG_SIGNATURE):
         _check_png_crcs(data, path)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                _fit_budget(im, budget, path)
-                im.load()  # PIL is lazy: load() is where truncated files raise
-                if im.mode == "P":
-                    im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-                elif im.mode in ("LA", "PA"):
-                    im = im.convert("L")
-                elif im.mode == "CMYK":
-                    im = im.convert("RGB")
-                elif im.mode == "1":
-                    im = im.convert("L")
-                if im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None):
-                    im = ImageOps.exif_transpose(im)
-                arr = np.asarray(im)
+        with Image.open(io.BytesIO(data)) as im:
+            _fit_budget(im, budget, path)
+            im.load()  # PIL is lazy: load() is where truncated files raise
+            if im.mode == "P":
+                im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+            elif im.mode in ("LA", "PA"):
+                im = im.convert("L")
+            elif im.mode == "CMYK":
+                im = im.convert("RGB")
+            elif im.mode == "1":
+                im = im.convert("L")
+            if im.getexif().get(_EXIF_ORIENTATION, 1) not in (1, None):
+                im = ImageOps.exif_transpose(im)
+            arr = np.asarray(im)
     except UnidentifiedImageError:
         raise ImageLoadError(
             path, "not an image file (or a format this tool cannot read)"
         ) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:  # only if someone restored PIL's own guard
         claimed = "".join(c for c in str(exc).split("pixels")[0] if c.isdigit())
-        what = f"claims {int(claimed):,} pixels" if claimed else "is too large"
-        raise ImageLoadError(
-            path, f"the image {what}, more than the {_MAX_PIXELS:,} this tool decodes"
-        ) from None
+        raise ImageLoadError(path, _too_many_pixels(int(claimed) if claimed else None)) from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc) or type(exc).__name__
         if "truncated" in reason.lower() or isinstance(exc, SyntaxError):

@@ -190,3 +190,14 @@ def test_a_named_pipe_called_png_is_refused_instead_of_blocking(tmp_path):
     for name in ("camera.png", "plates/feed.png"):
         assert f"{tmp_path / name}: not a regular file (a pipe" in r.stderr, r.stderr
     assert r.stdout.startswith(f"{folder / 'ok.png'}: ")
+
+
+def test_the_pixel_limit_holds_between_one_and_two_times_pil_s_own(tmp_path):
+    # PIL only warns from 400 to 800 Mpx; the warning used to be made an error per call with
+    # warnings.catch_warnings(), which other decoding threads could undo. 500 Mpx of 8-bit grey
+    # fits the memory budget, so only the pixel limit refuses it.
+    path = huge_png_header(tmp_path / "tall.png", 1000, 500_000)
+    with pytest.raises(
+        ImageLoadError, match="claims 500,000,000 pixels, more than the 400,000,000"
+    ):
+        load_image(path, budget_bytes=2**30)
