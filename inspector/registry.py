@@ -45,6 +45,18 @@ class ModelCard:
     training: dict = field(default_factory=dict)
     schema: int = CARD_SCHEMA
 
+    def __post_init__(self) -> None:
+        # The version names cache files and folders (explanations, backgrounds) and class names
+        # become folder names on export: a card from elsewhere must not steer a write outside
+        # the folder the user named ("../../x"), whoever built the card.
+        problem = _name_problem(self.version)
+        if problem:
+            raise ModelError(f"model card: version {self.version!r} {problem}")
+        for c in self.classes:
+            problem = _name_problem(c)
+            if problem:
+                raise ModelError(f"model card: class {c!r} {problem}")
+
     def to_json(self) -> str:
         d = asdict(self)
         d["preprocessing"] = self.preprocessing.to_dict()
@@ -100,6 +112,17 @@ class ModelCard:
 
 
 _REQUIRED = ("version", "architecture", "classes", "preprocessing", "thresholds")
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a version or class name (used in paths), or None."""
+    if not name or len(name) > 128:
+        return "must be 1 to 128 characters"
+    if name in (".", "..") or "/" in name or "\\" in name:
+        return "must not be '.', '..' or contain a path separator"
+    if not name.isprintable():
+        return "must not contain control characters"
+    return None
 
 
 def _classes(v: object) -> tuple[str, ...]:

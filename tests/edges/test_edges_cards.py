@@ -125,3 +125,20 @@ def test_a_model_path_that_is_a_file_is_not_called_missing(tmp_path):
     onnx.write_bytes(b"\x08\x07")
     with pytest.raises(ModelError, match="is a file; give the model version folder"):
         read_card(onnx)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("version", "../../../outside", "version '../../../outside' must not be"),
+        ("version", "v1\nforged line", "must not contain control characters"),
+        ("classes", ["crazing", "..", "scratches"], "class '..' must not be"),
+        ("classes", ["crazing", "a\\b", "scratches"], "contain a path separator"),
+    ],
+)
+def test_names_that_would_steer_a_path_are_refused(model, field, value, expected):
+    # The version names explanation-cache files and backgrounds; class names become folders.
+    edit_card(model, _set(field, value))
+    with pytest.raises(ModelError, match="model card: ") as err:
+        read_card(model)
+    assert expected in str(err.value) and str(model / "card.json") in str(err.value)
