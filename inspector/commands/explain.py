@@ -181,11 +181,14 @@ def _image(explainer, args: argparse.Namespace) -> int:
                     title=f"{c} Grad-CAM",
                 )
             )
+    existed = Path(args.out).exists()
     try:
         path = save_png(args.out, hstack_panels(panels))
     except OSError as exc:
         from inspector.domain import OutputError
 
+        if not existed:  # a full disk leaves half a PNG that looks like a result
+            Path(args.out).unlink(missing_ok=True)
         raise OutputError(f"{args.out}: cannot write the heatmap ({exc.strerror or exc})") from None
     print(f"wrote {path}", file=sys.stderr)
     return 0

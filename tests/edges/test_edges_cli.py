@@ -104,3 +104,18 @@ def test_bench_with_a_folder_of_no_images(tmp_path):
     )
     assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
     assert f"no image files in {tmp_path}" in r.stderr, r.stderr
+
+
+def test_explain_on_a_full_disk_leaves_no_half_heatmap(tmp_path):
+    from .corpus import inspector_limited, one_clear_line
+
+    img = plate(tmp_path / "p.png", size=200)
+    out = tmp_path / "heat.png"
+    # 20 kB per file: the six-panel overlay PNG is larger, so its write fails midway
+    r = inspector_limited(
+        ["explain", str(img), "--out", str(out), "--no-cache", "--nsamples", "2"],
+        file_limit=20_000,
+    )
+    line = one_clear_line(r)
+    assert r.returncode == 2 and "cannot write the heatmap (File too large)" in line, line
+    assert not out.exists()
