@@ -150,8 +150,13 @@ def read_voc_annotation(path: str | os.PathLike[str]) -> VocAnnotation:
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
+    except ET.ParseError as exc:
         raise VocError(str(path), f"not valid Pascal VOC XML ({exc})", str(exc)) from None
+    except (
+        OSError
+    ) as exc:  # permission denied, a folder, a link loop: readable XML or not is unknown
+        detail = exc.strerror or str(exc)
+        raise VocError(str(path), f"cannot read the file ({detail})", detail) from None
     size = root.find("size")
     return VocAnnotation(
         path,

@@ -48,3 +48,27 @@ def test_importing_a_1e300_box_is_one_line_not_an_overflow(tmp_path):
     )  # fmt: skip
     assert "Traceback" not in r.stderr and "OverflowError" not in r.stderr, r.stderr
     assert r.returncode != 0 and "a.xml" in r.stderr, r.stderr
+
+
+def test_an_unreadable_xml_is_not_called_invalid_xml(tmp_path):
+    from .corpus import without_root_powers
+
+    xml = tmp_path / "a.xml"
+    xml.write_text(_voc("30"))
+    xml.chmod(0o000)
+    code = "import sys\nfrom inspector.voc import read_voc\nread_voc(sys.argv[1])"
+    r = subprocess.run(
+        [*without_root_powers(), sys.executable, "-c", code, str(xml)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "VocError" in r.stderr, r.stderr
+    assert f"{xml}: cannot read the file (Permission denied)" in r.stderr, r.stderr
+    assert "not valid" not in r.stderr
+
+
+def test_a_folder_named_xml_is_not_called_invalid_xml(tmp_path):
+    (tmp_path / "b.xml").mkdir()
+    with pytest.raises(VocError, match=r"cannot read the file \(Is a directory\)"):
+        read_voc(tmp_path / "b.xml")
