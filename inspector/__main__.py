@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = _main(argv)
-        sys.stdout.flush()  # here, not at exit, so a reader gone early is caught below
+        if sys.stdout is not None:  # None in a windowed (pythonw / PyInstaller) build
+            sys.stdout.flush()  # here, not at exit, so a reader gone early is caught below
         return code
     except BrokenPipeError:
         # `inspector db check | head`: the reader has what it wanted. Exit as a shell does for

@@ -119,3 +119,19 @@ def test_explain_on_a_full_disk_leaves_no_half_heatmap(tmp_path):
     line = one_clear_line(r)
     assert r.returncode == 2 and "cannot write the heatmap (File too large)" in line, line
     assert not out.exists()
+
+
+def test_a_windowed_build_without_stdout_does_not_crash_at_exit(tmp_path):
+    # pythonw and PyInstaller's windowed mode run with sys.stdout = None.
+    code = (
+        "import sys\nsys.stdout = None\nfrom inspector.__main__ import main\n"
+        "sys.exit(main(['predict', sys.argv[1]]))"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "gone.png")],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.returncode == 1 and "gone.png: file not found" in r.stderr, r.stderr
