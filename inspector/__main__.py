@@ -5,13 +5,15 @@
 
 Each subcommand lives in ``inspector/commands/<name>.py`` with ``register(subparsers)``; those
 modules import nothing heavy at module level, so ``inspector --help`` and GUI start-up stay fast.
-Expected problems (:class:`~inspector.domain.InspectorError`) print one line and exit 2.
+Expected problems (:class:`~inspector.domain.InspectorError`) print one line and exit 2; a
+reader that stops early (``| head``) ends the command quietly with 141, as SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +44,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        if sys.stdout is not None:  # None in a windowed (pythonw / PyInstaller) build
+            sys.stdout.flush()  # here, not at exit, so a reader gone early is caught below
+        return code
+    except BrokenPipeError:
+        # `inspector db check | head`: the reader has what it wanted. Exit as a shell does for
+        # SIGPIPE, quietly; point stdout at /dev/null so the interpreter's last flush succeeds.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 128 + 13
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

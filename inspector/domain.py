@@ -38,6 +38,14 @@ class ImageLoadError(InspectorError):
         self.reason = reason
 
 
+class PredictionError(ImageLoadError):
+    """The model gave no usable answer for one image (NaN or infinite scores).
+
+    A subclass of :class:`ImageLoadError` so every caller that reports a bad file and goes on
+    reports this one too, instead of showing NaN as "no defect".
+    """
+
+
 class DatasetError(InspectorError):
     """A dataset folder or split file is missing or malformed."""
 
@@ -54,6 +62,10 @@ class VocError(InspectorError):
         self.path = str(path)
         self.reason = reason
         self.detail = detail or reason
+
+
+class OutputError(InspectorError):
+    """A file the user named for output cannot be written there (a folder, read-only, full)."""
 
 
 class ModelError(InspectorError):

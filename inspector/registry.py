@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from inspector.domain import ModelError
-from inspector.imageio import PreprocessSpec
+from inspector.imageio import PreprocessSpec, json_kind
 
 CARD_FILE = "card.json"
 ONNX_FILE = "model.onnx"
@@ -45,6 +45,18 @@ class ModelCard:
     training: dict = field(default_factory=dict)
     schema: int = CARD_SCHEMA
 
+    def __post_init__(self) -> None:
+        # The version names cache files and folders (explanations, backgrounds) and class names
+        # become folder names on export: a card from elsewhere must not steer a write outside
+        # the folder the user named ("../../x"), whoever built the card.
+        problem = _name_problem(self.version)
+        if problem:
+            raise ModelError(f"model card: version {self.version!r} {problem}")
+        for c in self.classes:
+            problem = _name_problem(c)
+            if problem:
+                raise ModelError(f"model card: class {c!r} {problem}")
+
     def to_json(self) -> str:
         d = asdict(self)
         d["preprocessing"] = self.preprocessing.to_dict()
@@ -53,46 +65,117 @@ class ModelCard:
         return json.dumps(d, indent=2, sort_keys=False) + "\n"
 
     @classmethod
-    def from_dict(cls, d: dict) -> ModelCard:
+    def from_dict(cls, d: object) -> ModelCard:
+        """A card from its JSON object, every field checked; ModelError names the first bad one.
+
+        The checks that need the ONNX graph (class count, channels, size) are the runtime's:
+        :class:`~inspector.runtime.ort.OrtPredictor` makes them when it opens the model.
+        """
         try:
-            if int(d.get("schema", 1)) > CARD_SCHEMA:
-                raise ModelError(
-                    f"model card schema {d['schema']} is newer than this version of Plate "
-                    f"Inspector understands ({CARD_SCHEMA}); update the application"
-                )
-            classes = tuple(str(c) for c in d["classes"])
-            thresholds = tuple(float(t) for t in d["thresholds"])
-            if len(classes) != len(thresholds):
-                raise ModelError("model card lists a different number of classes and thresholds")
-            return cls(
-                version=str(d["version"]),
-                architecture=str(d["architecture"]),
-                classes=classes,
-                preprocessing=PreprocessSpec.from_dict(d["preprocessing"]),
-                thresholds=thresholds,
-                metrics=dict(d.get("metrics", {})),
-                data_hash=str(d.get("data_hash", "")),
-                parent=d.get("parent"),
-                created_at=str(d.get("created_at", "")),
-                training=dict(d.get("training", {})),
-                schema=int(d.get("schema", 1)),
+            return cls._from_dict(d)
+        except ValueError as exc:  # PreprocessSpec and the field parsers speak ValueError
+            raise ModelError(f"model card: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, d: object) -> ModelCard:
+        if not isinstance(d, dict):
+            raise ValueError(f"it must be a JSON object, not {json_kind(d)}")
+        missing = [k for k in _REQUIRED if k not in d]
+        if missing:
+            raise ValueError(f"it lacks {', '.join(missing)}")
+        schema = d.get("schema", 1)
+        if isinstance(schema, bool) or not isinstance(schema, int):
+            raise ValueError(f"schema must be a whole number, not {schema!r}")
+        if schema > CARD_SCHEMA:
+            raise ModelError(
+                f"model card schema {schema} is newer than this version of Plate "
+                f"Inspector understands ({CARD_SCHEMA}); update the application"
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelError(f"model card is malformed: {exc!r}") from None
+        classes = _classes(d["classes"])
+        thresholds = _thresholds(d["thresholds"], len(classes))
+        for key in ("metrics", "training"):
+            if not isinstance(d.get(key, {}), dict):
+                raise ValueError(f"{key} must be a JSON object, not {json_kind(d[key])}")
+        return cls(
+            version=str(d["version"]),
+            architecture=str(d["architecture"]),
+            classes=classes,
+            preprocessing=PreprocessSpec.from_dict(d["preprocessing"]),
+            thresholds=thresholds,
+            metrics=dict(d.get("metrics", {})),
+            data_hash=str(d.get("data_hash", "")),
+            parent=None if d.get("parent") is None else str(d["parent"]),
+            created_at=str(d.get("created_at", "")),
+            training=dict(d.get("training", {})),
+            schema=schema,
+        )
+
+
+_REQUIRED = ("version", "architecture", "classes", "preprocessing", "thresholds")
+
+
+def _name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a version or class name (used in paths), or None."""
+    if not name or len(name) > 128:
+        return "must be 1 to 128 characters"
+    if name in (".", "..") or "/" in name or "\\" in name:
+        return "must not be '.', '..' or contain a path separator"
+    if not name.isprintable():
+        return "must not contain control characters"
+    return None
+
+
+def _classes(v: object) -> tuple[str, ...]:
+    if not isinstance(v, list):
+        raise ValueError(f"classes must be a list of names, not {json_kind(v)}")
+    if not v:
+        raise ValueError("it lists no classes")
+    seen: set[str] = set()
+    for i, c in enumerate(v):
+        if not isinstance(c, str) or not c.strip():
+            raise ValueError(f"classes[{i}] must be a non-empty name, not {c!r}")
+        if c in seen:
+            raise ValueError(f"class {c!r} is listed twice")
+        seen.add(c)
+    return tuple(v)
+
+
+def _thresholds(v: object, n_classes: int) -> tuple[float, ...]:
+    if not isinstance(v, list):
+        raise ValueError(f"thresholds must be a list of numbers, not {json_kind(v)}")
+    if len(v) != n_classes:
+        raise ValueError(f"it has {len(v)} thresholds for {n_classes} classes")
+    for i, t in enumerate(v):
+        if isinstance(t, bool) or not isinstance(t, int | float):
+            raise ValueError(f"thresholds[{i}] must be a number, not {t!r}")
+        # 0 would call every plate defective and 1 none (NaN compares false: never a label).
+        if not 0 < t < 1:
+            raise ValueError(f"thresholds[{i}] must be between 0 and 1 (exclusive), not {t}")
+    return tuple(float(t) for t in v)
 
 
 def read_card(model_dir: str | os.PathLike[str]) -> ModelCard:
     """Read ``card.json`` from a model version folder, with a clear error when it is not one."""
     d = Path(model_dir)
     f = d / CARD_FILE
+    if d.exists() and not d.is_dir():
+        raise ModelError(f"{d}: is a file; give the model version folder (with {CARD_FILE})")
     if not d.is_dir():
         raise ModelError(f"{d}: model folder not found")
     if not f.is_file():
         raise ModelError(f"{d}: not a model folder (no {CARD_FILE})")
     try:
-        return ModelCard.from_dict(json.loads(f.read_text(encoding="utf-8")))
+        data = json.loads(f.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ModelError(f"{f}: not valid JSON ({exc})") from None
+    except UnicodeDecodeError:
+        raise ModelError(f"{f}: not a text file (a model card is UTF-8 JSON)") from None
+    except OSError as exc:
+        raise ModelError(f"{f}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        return ModelCard.from_dict(data)
+    except ModelError as exc:
+        raise ModelError(f"{f}: {exc}") from None
 
 
 def write_card(model_dir: str | os.PathLike[str], card: ModelCard) -> None:

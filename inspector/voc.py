@@ -49,6 +49,9 @@ NEU_PREFIX: dict[str, str] = {
 
 _COORDS = ("xmin", "ymin", "xmax", "ymax")
 
+#: The largest pixel coordinate accepted (int32, what OpenCV and numpy indexing take).
+MAX_COORDINATE = 2**31 - 1
+
 
 @dataclass(frozen=True, slots=True)
 class Box:
@@ -71,7 +74,7 @@ class VocObject:
     """One ``<object>``: its (stripped) label and its box.
 
     ``box`` is None when the object has no ``<bndbox>`` (``problem`` None) or a coordinate that
-    is missing or not a number (``problem`` says which).
+    is missing, not a number, or not a finite pixel position (``problem`` says which).
     """
 
     label: str
@@ -129,6 +132,16 @@ def _object(obj: ET.Element) -> VocObject:
         except (TypeError, ValueError):
             what = f"no <{k}>" if text is None else f"<{k}> {text!r} is not a number"
             return VocObject(label, None, f"an <object> has a non-numeric <bndbox> ({what})")
+        # float() takes "1e300", "inf" and "nan"; as pixel positions they overflow int, SQLite
+        # and OpenCV downstream (issue 14 item 10), so they are refused here, once.
+        if not abs(coords[-1]) <= MAX_COORDINATE:
+            what = f"<{k}> {text.strip()!r} is not a pixel coordinate"  # type: ignore[union-attr]
+            return VocObject(
+                label,
+                None,
+                f"an <object> has an unusable <bndbox> ({what}: finite, within "
+                f"±{MAX_COORDINATE:,})",
+            )
     return VocObject(label, Box(label, *coords))
 
 
@@ -137,8 +150,13 @@ def read_voc_annotation(path: str | os.PathLike[str]) -> VocAnnotation:
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as exc:
+    except ET.ParseError as exc:
         raise VocError(str(path), f"not valid Pascal VOC XML ({exc})", str(exc)) from None
+    except (
+        OSError
+    ) as exc:  # permission denied, a folder, a link loop: readable XML or not is unknown
+        detail = exc.strerror or str(exc)
+        raise VocError(str(path), f"cannot read the file ({detail})", detail) from None
     size = root.find("size")
     return VocAnnotation(
         path,

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector.commands.argtypes import positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure inference speed of a model version")
@@ -23,8 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model", metavar="DIR", help="model version folder (default: the shipped model)"
     )
     p.add_argument("--images", nargs="*", type=Path, help="sample images (default: generated)")
-    p.add_argument("--repeats", type=int, default=300, help="batch-1 timing repeats")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads for ORT and torch")
+    p.add_argument("--repeats", type=positive_int, default=300, help="batch-1 timing repeats")
+    p.add_argument(
+        "--threads", type=positive_int, default=None, help="CPU threads for ORT and torch"
+    )
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
     p.set_defaults(func=run)
 
@@ -48,7 +52,12 @@ def _sample_images(spec_size: int, given: list[Path] | None, tmp: Path) -> list[
     if given:
         from inspector.imageio import iter_image_files
 
-        return iter_image_files(given)[:64]
+        found = iter_image_files(given)[:64]
+        if not found:
+            from inspector.domain import DatasetError
+
+            raise DatasetError(f"no image files in {', '.join(map(str, given))}")
+        return found
     import cv2
 
     rng = np.random.default_rng(0)

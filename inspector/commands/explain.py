@@ -14,6 +14,8 @@ import os
 import sys
 from pathlib import Path
 
+from inspector.commands.argtypes import fraction, non_negative, percentile, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="per-class SHAP heatmaps of an image, or the checks report")
@@ -29,19 +31,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model", metavar="DIR", help="model version folder (default: the shipped model)"
     )
     p.add_argument("--out", metavar="PNG", help="where to write the overlay image")
-    p.add_argument("--opacity", type=float, default=0.6, help="heatmap opacity 0..1 (default 0.6)")
+    p.add_argument(
+        "--opacity", type=fraction, default=0.6, help="heatmap opacity 0..1 (default 0.6)"
+    )
     p.add_argument(
         "--clip",
-        type=float,
+        type=percentile,
         default=99.0,
         metavar="PCT",
         help="colour scale = this percentile of |attribution| (default 99)",
     )
     p.add_argument("--gradcam", action="store_true", help="add a Grad-CAM panel for comparison")
-    p.add_argument("--nsamples", type=int, default=None, help="expected-gradients samples")
+    p.add_argument("--nsamples", type=positive_int, default=None, help="expected-gradients samples")
     p.add_argument(
         "--smooth",
-        type=float,
+        type=non_negative,
         default=None,
         metavar="PX",
         help="blur the maps by this sigma (pixels at the model's input size)",
@@ -60,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="labelled data (class folders + SPLITS.csv); default: the model's training data",
     )
     p.add_argument("--boxes", metavar="DIR", help="NEU-DET VOC XML folder for the box check")
-    p.add_argument("--limit", type=int, default=None, help="--report: first N images only")
+    p.add_argument("--limit", type=positive_int, default=None, help="--report: first N images only")
     p.add_argument(
         "--make-background",
         action="store_true",
@@ -68,11 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--per-class",
-        type=int,
+        type=positive_int,
         default=4,
         help="--make-background: images per class (the shipped model uses 3 to fit 20 MiB)",
     )
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.set_defaults(func=run)
 
@@ -112,6 +116,15 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError("give an IMAGE to explain, or --report")
     if not args.out:
         raise DatasetError("--out PNG is required: where to write the heatmap")
+    if Path(args.out).is_dir():
+        from inspector.domain import OutputError
+
+        raise OutputError(f"{args.out}: is a folder; --out names the PNG file to write")
+    for c in args.classes or ():  # before the work, not after it
+        if c not in explainer.classes:
+            from inspector.domain import ModelError
+
+            raise ModelError(f"unknown class {c!r}; this model knows {explainer.classes}")
     return _image(explainer, args)
 
 
@@ -136,11 +149,6 @@ def _image(explainer, args: argparse.Namespace) -> int:
     expl = jobs.run(explainer.explain(args.image, use_cache=not args.no_cache))
     gray, _ = read_image(args.image)
     classes = args.classes or list(explainer.classes)
-    for c in classes:  # validate before drawing
-        if c not in explainer.classes:
-            from inspector.domain import ModelError
-
-            raise ModelError(f"unknown class {c!r}; this model knows {explainer.classes}")
     origin = "cache" if expl.from_cache else f"{explainer.device}"
     print(
         f"model {expl.model_version}; {expl.seconds * 1000:.0f} ms ({origin}); "
@@ -173,7 +181,15 @@ def _image(explainer, args: argparse.Namespace) -> int:
                     title=f"{c} Grad-CAM",
                 )
             )
-    path = save_png(args.out, hstack_panels(panels))
+    existed = Path(args.out).exists()
+    try:
+        path = save_png(args.out, hstack_panels(panels))
+    except OSError as exc:
+        from inspector.domain import OutputError
+
+        if not existed:  # a full disk leaves half a PNG that looks like a result
+            Path(args.out).unlink(missing_ok=True)
+        raise OutputError(f"{args.out}: cannot write the heatmap ({exc.strerror or exc})") from None
     print(f"wrote {path}", file=sys.stderr)
     return 0
 

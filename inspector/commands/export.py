@@ -37,11 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_model(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    from inspector.domain import ModelError
     from inspector.registry import read_card
-    from inspector.runtime.export import export_model_version
+    from inspector.runtime.export import export_model_version, refuse_foreign_target
     from inspector.runtime.torch_model import load_torch_model
 
     src = args.source / "model" if (args.source / "model" / "card.json").is_file() else args.source
+    if args.out.resolve() == src.resolve():
+        # Publishing replaces --out as a whole: the source's other files would go with it.
+        raise ModelError(f"{args.out}: is the model being exported; choose another --out")
+    refuse_foreign_target(args.out)  # before the slow part: torch, ONNX export, parity check
     model, card = load_torch_model(src)
     if args.version:
         card = replace(card, version=args.version, parent=read_card(src).version)

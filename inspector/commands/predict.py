@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from inspector.commands.argtypes import positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="predict defect probabilities for images or folders")
@@ -19,48 +21,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model", metavar="DIR", help="model version folder (default: the shipped model)"
     )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=positive_int, default=32)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from inspector import jobs
     from inspector.domain import NO_DEFECT, ImageLoadError
-    from inspector.imageio import iter_image_files
+    from inspector.imageio import scan_image_files
     from inspector.registry import default_model_dir
     from inspector.runtime.ort import OrtPredictor
+    from inspector.runtime.scoring import score_files
 
     predictor = OrtPredictor(args.model or default_model_dir(), device=args.device)
     print(
         f"model {predictor.version} on {predictor.device} ({predictor.device_reason})",
         file=sys.stderr,
     )
-    files = iter_image_files(args.paths)
+    scan = scan_image_files(args.paths)
+    files = scan.files
+    for problem in scan.problems:  # dangling links, unlistable folders...: one line each
+        print(f"inspector predict: {problem}", file=sys.stderr)
+    total = len(files) + len(scan.problems)
     if not files:
         print("inspector predict: no image files found", file=sys.stderr)
         return 1
-    failed = 0
     width = max(len(c) for c in predictor.classes)
-    for result in predictor.predict_paths(files, batch_size=args.batch_size):
+
+    def show(result) -> None:
         if isinstance(result, ImageLoadError):
-            failed += 1
             print(f"inspector predict: {result}", file=sys.stderr)
-            continue
-        if args.json:
-            print(
-                json.dumps(
-                    {
-                        "path": result.path,
-                        "labels": list(result.labels),
-                        "probabilities": {
-                            c: round(p, 6)
-                            for c, p in zip(result.classes, result.probabilities, strict=True)
-                        },
-                        "thresholds": dict(zip(result.classes, result.thresholds, strict=True)),
-                        "model_version": result.model_version,
-                    }
-                ),
-                flush=True,
-            )
+        elif args.json:
+            print(json.dumps(_as_json(result), allow_nan=False), flush=True)  # NaN is not JSON
         else:
             print(f"{result.path}: {', '.join(result.labels) or NO_DEFECT}")
             for c, p, t in zip(
@@ -68,6 +60,21 @@ def run(args: argparse.Namespace) -> int:
             ):
                 mark = "*" if p >= t else " "
                 print(f"  {mark} {c:<{width}} {p:7.4f}  (threshold {t:.3f})")
+
+    summary = jobs.run(score_files(predictor, files, args.batch_size), on_partial=show)
+    failed = summary.failed + len(scan.problems)
     if failed:
-        print(f"inspector predict: {failed} of {len(files)} file(s) failed", file=sys.stderr)
+        print(f"inspector predict: {failed} of {total} file(s) failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _as_json(result) -> dict:
+    return {
+        "path": result.path,
+        "labels": list(result.labels),
+        "probabilities": {
+            c: round(p, 6) for c, p in zip(result.classes, result.probabilities, strict=True)
+        },
+        "thresholds": dict(zip(result.classes, result.thresholds, strict=True)),
+        "model_version": result.model_version,
+    }

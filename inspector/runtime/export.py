@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from inspector.domain import ModelError
-from inspector.registry import ONNX_FILE, WEIGHTS_FILE, ModelCard, publish_dir, write_card
+from inspector.registry import (
+    CARD_FILE,
+    ONNX_FILE,
+    WEIGHTS_FILE,
+    ModelCard,
+    publish_dir,
+    write_card,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -139,8 +146,12 @@ def export_model_version(
     parity_inputs = np.ascontiguousarray(parity_inputs, dtype=np.float32)
 
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    refuse_foreign_target(out_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    except OSError as exc:
+        raise _write_error(out_dir, exc) from None
     try:
         with torch.no_grad():
             export_onnx(model, staging / ONNX_FILE, spec.size, spec.channels)
@@ -155,6 +166,41 @@ def export_model_version(
         for f in staging.iterdir():
             f.chmod(0o644)
         return publish_dir(staging, out_dir), diff
+    except OSError as exc:  # a full disk, a read-only folder, a file size limit
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _write_error(out_dir, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+#: What a model version folder may hold (background.npz: explain.background.BACKGROUND_FILE, a
+#: layer above this one); publishing replaces such a folder as a whole.
+MODEL_FOLDER_FILES = frozenset({CARD_FILE, ONNX_FILE, WEIGHTS_FILE, "background.npz"})
+
+
+def refuse_foreign_target(out_dir: Path) -> None:
+    """ModelError unless ``out_dir`` is new, empty, or a model version folder.
+
+    Publishing renames the old folder away and deletes it: pointed at ``~/Documents`` that
+    would delete the user's files, so a folder holding anything else is never replaced.
+    """
+    if not out_dir.exists() and not out_dir.is_symlink():
+        return
+    if not out_dir.is_dir() or out_dir.is_symlink():
+        raise ModelError(f"{out_dir}: exists and is not a folder; choose a new folder for --out")
+    try:
+        names = sorted(p.name for p in out_dir.iterdir())
+    except OSError as exc:
+        raise _write_error(out_dir, exc) from None
+    foreign = [n for n in names if n not in MODEL_FOLDER_FILES]
+    if foreign or (names and CARD_FILE not in names):
+        shown = ", ".join((foreign or names)[:3])
+        raise ModelError(
+            f"{out_dir}: exists and is not a model version folder (it holds {shown}); "
+            "it is left untouched: choose a new or empty folder"
+        )
+
+
+def _write_error(out_dir: Path, exc: OSError) -> ModelError:
+    return ModelError(f"{out_dir}: cannot write the model version ({exc.strerror or exc})")

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.domain import ImageLoadError, ModelError, Prediction
+from inspector.domain import ImageLoadError, ModelError, Prediction, PredictionError
 from inspector.imageio import load_image
 from inspector.registry import ONNX_FILE, ModelCard, check_model_dir
 from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME, sigmoid
+from inspector.runtime.graph import check_graph
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
@@ -57,6 +58,12 @@ def _cuda_unavailable_reason(ort_module, captured: Sequence[str]) -> str:
         msg = errors[0].split("]")[-1].strip()
         return f"CUDA could not start: {msg[:200]}"
     return "CUDA could not start (no details from ONNX Runtime)"
+
+
+_NAN_REASON = (
+    "the model returned NaN or infinite scores for this image; its model files may be corrupt "
+    "(re-export or reinstall the model)"
+)
 
 
 class OrtPredictor:
@@ -107,9 +114,7 @@ class OrtPredictor:
             self.device_reason = _cuda_unavailable_reason(ort, captured)
         if device == "cuda" and self.device != "CUDA":
             raise ModelError(f"CUDA was requested but is not usable: {self.device_reason}")
-        inp = self._session.get_inputs()[0]
-        if inp.name != INPUT_NAME:
-            raise ModelError(f"{self.model_dir}: unexpected ONNX input {inp.name!r}")
+        check_graph(self._session, self.card, self.model_dir)
 
     # -- properties the GUI and CLI show -------------------------------------------------------
     @property
@@ -159,14 +164,19 @@ class OrtPredictor:
     def predict_paths(
         self, paths: Iterable[str | os.PathLike[str]], batch_size: int = 32
     ) -> Iterator[Prediction | ImageLoadError]:
-        """Decode and score files in batches; a bad file yields its error and the rest continue."""
+        """Decode and score files in batches; a bad file yields its error and the rest continue.
+
+        A file the model scores as NaN or infinite yields a :class:`PredictionError`.
+        """
         spec = self.card.preprocessing
         pending: list[tuple[str, np.ndarray]] = []
 
-        def flush() -> Iterator[Prediction]:
-            probs = self.predict_batch(np.stack([x for _, x in pending]))
-            for (p, _), pr in zip(pending, probs, strict=True):
-                yield self.prediction(p, pr)
+        def flush() -> Iterator[Prediction | PredictionError]:
+            logits = self.logits(np.stack([x for _, x in pending]))
+            finite = np.isfinite(logits).all(axis=1)
+            for (p, _), z, ok in zip(pending, logits, finite, strict=True):
+                # NaN compares false with every threshold: it would read as "no defect".
+                yield self.prediction(p, sigmoid(z)) if ok else PredictionError(p, _NAN_REASON)
             pending.clear()
 
         for path in paths:

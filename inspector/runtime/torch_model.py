@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from inspector.domain import ModelError
 from inspector.registry import WEIGHTS_FILE, ModelCard, read_card
+from inspector.runtime.weights import read_safetensors
 
 if TYPE_CHECKING:
     import torch
@@ -33,8 +34,6 @@ def load_torch_model(
     model_dir: str | os.PathLike[str], device: str = "cpu"
 ) -> tuple[torch.nn.Module, ModelCard]:
     """Rebuild a model version as an eval-mode torch module from its card and safetensors weights."""
-    from safetensors.torch import load_file
-
     d = Path(model_dir)
     card = read_card(d)
     wfile = d / WEIGHTS_FILE
@@ -43,8 +42,14 @@ def load_torch_model(
             f"{d}: {WEIGHTS_FILE} is missing (needed for explanations and fine-tuning)"
         )
     model = build_model(card.architecture, len(card.classes), card.preprocessing.channels)
+    state = read_safetensors(wfile, device=device)
+    broken = [k for k, v in state.items() if v.is_floating_point() and not v.isfinite().all()]
+    if broken:  # every explanation and fine-tuned model would be NaN: say so once, here
+        raise ModelError(
+            f"{wfile}: {len(broken)} weight tensor(s) hold NaN or infinite values "
+            f"(first: {broken[0]}); the file is corrupt: copy or export the model again"
+        )
     try:
-        state = load_file(str(wfile), device=device)
         model.load_state_dict(state, strict=True)
     except (RuntimeError, OSError) as exc:
         raise ModelError(f"{wfile}: weights do not fit {card.architecture}: {exc}") from None

@@ -19,18 +19,17 @@ from pathlib import Path
 import torch
 
 from inspector.domain import ModelError
+from inspector.runtime.weights import read_safetensors, read_torch_state
 
 
 def _read_state(path: Path) -> dict[str, torch.Tensor]:
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    state = torch.load(path, map_location="cpu", weights_only=True)  # never unpickle code
+        return read_safetensors(path)
+    state = read_torch_state(path)  # weights_only: a file with pickled code is refused
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise ModelError(f"{path}: not a state dict")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ModelError(f"{path}: not a state dict (a mapping of names to tensors)")
     return state
 
 
