@@ -7,9 +7,6 @@ database (which no command writes into), where they are what the user needs most
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import sys
 
 from inspector.commands.imports import add_workspace_argument
 
@@ -46,15 +43,6 @@ def run_check(args: argparse.Namespace) -> int:
         f"schema version: {report.schema_version} (this program: {report.code_schema_version})",
         *(f"{name}: {n:,}" for name, n in report.counts.items()),
     ]
-    code = 0 if report.ok else 1
-    try:
-        for line in lines:
-            print(line)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # `inspector db check | head -3`: the reader has what it wanted. Point stdout at
-        # /dev/null so the interpreter's final flush does not print a traceback either.
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-    return code
+    for line in lines:  # a reader that stops early (`| head`) is handled once, in __main__
+        print(line)
+    return 0 if report.ok else 1
