@@ -25,8 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inspector import atomic
 from inspector.domain import DatasetError, ModelError
-from inspector.explain._atomic import atomic_write_bytes
 from inspector.imageio import iter_image_files, load_image
 from inspector.registry import ModelCard
 
@@ -102,7 +102,7 @@ def save_background(bg: Background, path: str | os.PathLike[str]) -> Path:
         buf, images=bg.images, labels=np.array(bg.labels), source=np.array(bg.source)
     )
     p = Path(path)
-    atomic_write_bytes(p, buf.getvalue())
+    atomic.write_bytes(p, buf.getvalue())
     return p
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.explain._atomic import atomic_write_bytes
+from inspector import atomic
 
 INDEX_FILE = "index.sqlite"
 _SCHEMA = """
@@ -107,7 +107,7 @@ class ExplanationCache:
         buf = io.BytesIO()
         np.save(buf, (maps / scales[:, None, None]).astype(np.float16), allow_pickle=False)
         meta = {**meta, "_scales": scales.tolist()}
-        atomic_write_bytes(self.root / name, buf.getvalue())
+        atomic.write_bytes(self.root / name, buf.getvalue())
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inspector.atomic import replace_dir
 from inspector.domain import ModelError
-from inspector.registry import ONNX_FILE, WEIGHTS_FILE, ModelCard, publish_dir, write_card
+from inspector.registry import ONNX_FILE, WEIGHTS_FILE, ModelCard, write_card
 
 if TYPE_CHECKING:
     import torch
@@ -154,7 +155,7 @@ def export_model_version(
         staging.chmod(0o755)
         for f in staging.iterdir():
             f.chmod(0o644)
-        return publish_dir(staging, out_dir), diff
+        return replace_dir(staging, out_dir), diff
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -16,9 +16,7 @@ targets; flips and rotations do not change a plate's labels, so those targets st
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import os
 import random
 import time
 from collections.abc import Iterator
@@ -29,10 +27,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inspector import metrics
+from inspector import atomic, metrics
 from inspector.domain import DatasetError
 from inspector.imageio import PreprocessSpec, load_image
-from inspector.registry import ModelCard, atomic_write_text
+from inspector.registry import ModelCard
 from inspector.runtime.export import export_model_version, round_weights_to_half
 from inspector.runtime.torch_model import build_model, load_torch_model
 from inspector.training.augment import augment
@@ -111,12 +109,10 @@ def predict_probs(
 def _save_checkpoint(model: torch.nn.Module, path: Path, meta: dict) -> None:
     from safetensors.torch import save_file
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp), metadata={k: str(v) for k, v in meta.items()})
-    os.replace(tmp, path)  # a crash mid-write leaves the previous checkpoint intact
-    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
+    with atomic.replacing(path) as tmp:  # a crash mid-write leaves the previous checkpoint intact
+        save_file(state, str(tmp), metadata={k: str(v) for k, v in meta.items()})
+    atomic.write_json(path.with_suffix(".json"), meta)
 
 
 def _lr_factor(step: int, warmup: int, total: int) -> float:
