@@ -21,6 +21,7 @@ from pathlib import Path
 from inspector import atomic
 from inspector.domain import ModelError
 from inspector.imageio import PreprocessSpec
+from inspector.paths import default_model_dir as default_model_dir  # callers import it here
 
 CARD_FILE = "card.json"
 ONNX_FILE = "model.onnx"
@@ -96,14 +97,6 @@ def read_card(model_dir: str | os.PathLike[str]) -> ModelCard:
 
 def write_card(model_dir: str | os.PathLike[str], card: ModelCard) -> None:
     atomic.write_text(Path(model_dir) / CARD_FILE, card.to_json())
-
-
-def default_model_dir() -> Path:
-    """The shipped default model: ``models/default`` beside the package (source checkout)."""
-    env = os.environ.get("INSPECTOR_MODEL")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "models" / "default"
 
 
 def check_model_dir(model_dir: str | os.PathLike[str], need_weights: bool = False) -> ModelCard:

@@ -10,7 +10,6 @@ Results are cached in ``<workspace>/explanations`` (``--no-cache`` to skip).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -80,12 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cache_dir(args: argparse.Namespace) -> Path:
     if args.cache:
         return Path(args.cache)
-    ws = getattr(args, "workspace", None) or os.environ.get("INSPECTOR_WORKSPACE")
-    if not ws:
-        import platformdirs
+    from inspector.paths import explanations_dir
 
-        ws = platformdirs.user_data_dir("plate-inspector", appauthor=False)
-    return Path(ws).expanduser() / "explanations"
+    return explanations_dir(getattr(args, "workspace", None))
 
 
 def run(args: argparse.Namespace) -> int:
