@@ -30,6 +30,7 @@ from inspector.explain.checks import (
 )
 from inspector.explain.explainer import Explainer
 from inspector.explain.gradcam import gradcam
+from inspector.metrics import sigmoid
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +77,6 @@ def explain_report(
     cancelled: Callable[[], bool] = lambda: False,
 ) -> Generator[Progress, None, Report]:
     """Run the checks image by image (yielding progress); return the :class:`Report`."""
-    from inspector.runtime.export import sigmoid
-
     files = split_files(Path(data_dir), split)
     if limit:
         files = _round_robin(files)[:limit]  # every class represented, not just the first folder

@@ -21,6 +21,7 @@ import numpy as np
 
 from inspector.atomic import replace_dir
 from inspector.domain import ModelError
+from inspector.metrics import sigmoid
 from inspector.registry import ONNX_FILE, WEIGHTS_FILE, ModelCard, write_card
 
 if TYPE_CHECKING:
@@ -33,16 +34,6 @@ PARITY_ATOL = 1e-4
 
 class ParityError(ModelError):
     """ONNX Runtime and torch disagree on the same input: the export is not trustworthy."""
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    # Split by sign so large |z| never overflows exp().
-    out = np.empty_like(z, dtype=np.float32)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
 
 
 def export_onnx(model: torch.nn.Module, path: Path, size: int, channels: int) -> None:

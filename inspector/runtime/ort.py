@@ -24,8 +24,9 @@ import numpy as np
 
 from inspector.domain import ImageLoadError, ModelError, Prediction
 from inspector.imageio import load_image
+from inspector.metrics import sigmoid
 from inspector.registry import ONNX_FILE, ModelCard, check_model_dir
-from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME, sigmoid
+from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME
 
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
