@@ -17,7 +17,7 @@ from PySide6.QtGui import QImage
 from inspector.domain import ImageLoadError, Prediction, Progress, VocError
 from inspector.gui.labels import LabelService, LabelState
 from inspector.gui.widgets.gallery import gray_to_qimage
-from inspector.gui.widgets.image_view import COLORMAP_STOPS, VocBox
+from inspector.gui.widgets.image_view import VocBox
 from inspector.gui.workers import Cancel
 from inspector.voc import read_voc_annotation
 
@@ -145,18 +145,9 @@ def load_full_image(cancel: Cancel, path: str) -> LoadedImage:
 
 
 def colorize(heat) -> QImage:
-    """A 2-D attribution map -> RGBA QImage in the overlay colour map (alpha grows with |value|)."""
-    import numpy as np
+    """A 2-D attribution map -> RGBA QImage in the one overlay colour map (:mod:`inspector.colormap`)."""
+    from inspector.colormap import to_rgba
 
-    h = np.nan_to_num(np.asarray(heat, np.float32))
-    top = float(np.abs(h).max()) or 1.0
-    v = np.clip(h / top, 0, 1)  # positive evidence for the class
-    xs = np.array([s for s, _ in COLORMAP_STOPS], np.float32)
-    cols = np.array([c for _, c in COLORMAP_STOPS], np.float32)
-    rgba = np.empty((*v.shape, 4), np.uint8)
-    for ch in range(3):
-        rgba[..., ch] = np.interp(v, xs, cols[:, ch]).astype(np.uint8)
-    rgba[..., 3] = (np.sqrt(v) * 255).astype(np.uint8)
-    rgba = np.ascontiguousarray(rgba)
-    hh, ww = v.shape
+    rgba = to_rgba(heat)
+    hh, ww = rgba.shape[:2]
     return QImage(rgba.data, ww, hh, ww * 4, QImage.Format.Format_RGBA8888).copy()
