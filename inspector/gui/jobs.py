@@ -114,12 +114,8 @@ def find_voc_boxes(path: str) -> list[VocBox]:
                 return []
             boxes = []
             for obj in ann.objects:
-                b = obj.box
-                if b is None:  # no <bndbox> or a non-numeric one: nothing to draw
-                    continue
-                try:
-                    vals = [int(v) for v in (b.xmin, b.ymin, b.xmax, b.ymax)]
-                except (ValueError, OverflowError):  # NaN or inf
+                vals = obj.box.pixels() if obj.box else None
+                if vals is None:  # no <bndbox>, or a non-numeric, NaN or inf one: nothing to draw
                     continue
                 boxes.append(VocBox(obj.label or "?", *vals))
             return boxes
