@@ -185,7 +185,8 @@ def _gradcam_map(explainer, gray, cls: str):
 
 
 def _report(explainer, args: argparse.Namespace) -> int:
-    from inspector.domain import DatasetError
+    from inspector import jobs
+    from inspector.domain import DatasetError, Progress
     from inspector.explain.background import training_data_dir
     from inspector.explain.report import explain_report, format_report
 
@@ -198,17 +199,13 @@ def _report(explainer, args: argparse.Namespace) -> int:
             f"no boxes at {boxes}: the box columns stay empty (give --boxes DIR)", file=sys.stderr
         )
         boxes = None
-    gen = explain_report(explainer, data, boxes, split=args.split, limit=args.limit)
-    last = -1
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            rep = stop.value
-            break
-        pct = int(100 * p.fraction) // 10 * 10
-        if pct != last:
+    shown = {-1}
+
+    def progress(p: Progress) -> None:  # one line per 10 % on stderr
+        if (pct := int(100 * p.fraction) // 10 * 10) not in shown:
             print(f"  {p.done}/{p.total}", file=sys.stderr)
-            last = pct
-    print(format_report(rep))
+            shown.add(pct)
+
+    job = explain_report(explainer, data, boxes, split=args.split, limit=args.limit)
+    print(format_report(jobs.run(job, on_progress=progress)))
     return 0

@@ -1,7 +1,10 @@
 """``inspector explain --report``: the checks over a labelled split, per class and overall.
 
->>> rep = drain_report(explain_report(explainer, "../shared/data/neu-cls", "../shared/data/neu-det-annotations"))  # doctest: +SKIP
->>> print(format_report(rep))                                                          # doctest: +SKIP
+:func:`explain_report` is a job (:mod:`inspector.jobs`): it yields Progress per image, takes a
+``cancel`` callable and returns the :class:`Report`::
+
+    rep = jobs.run(explain_report(explainer, "neu-cls", "neu-det-annotations"))
+    print(format_report(rep))
 
 For each image of the split: the expected-gradients map of its labelled class (the folder name),
 its edge attention, its mass-in-box ratio against the NEU-DET boxes of that class, the same ratio
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from inspector.explain.checks import (
 )
 from inspector.explain.explainer import Explainer
 from inspector.explain.gradcam import gradcam
+from inspector.jobs import CancelFn, Job, check, never
 from inspector.metrics import sigmoid
 
 
@@ -53,7 +56,6 @@ class Report:
     split: str
     rows: list[ImageCheck] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    cancelled: bool = False
 
 
 def split_files(data_dir: Path, split: str) -> list[tuple[Path, str]]:
@@ -74,9 +76,13 @@ def explain_report(
     boxes_dir: str | os.PathLike[str] | None,
     split: str = "test",
     limit: int | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
-) -> Generator[Progress, None, Report]:
-    """Run the checks image by image (yielding progress); return the :class:`Report`."""
+    cancel: CancelFn = never,
+) -> Job[Report]:
+    """Run the checks image by image (yielding progress); return the :class:`Report`.
+
+    ``cancel`` is checked before each image; a cancelled report raises
+    :class:`~inspector.jobs.Cancelled`.
+    """
     files = split_files(Path(data_dir), split)
     if limit:
         files = _round_robin(files)[:limit]  # every class represented, not just the first folder
@@ -85,9 +91,7 @@ def explain_report(
     model = explainer._torch_model()
     spec = explainer.card.preprocessing
     for i, (path, cls) in enumerate(files):
-        if cancelled():
-            rep.cancelled = True
-            break
+        check(cancel)
         if cls not in explainer.classes:
             rep.skipped.append(f"{path}: class {cls!r} unknown to the model")
             continue
@@ -211,6 +215,4 @@ def format_report(rep: Report) -> str:
         lines.append(
             f"skipped {len(rep.skipped)}: {rep.skipped[0]}" + (" …" if len(rep.skipped) > 1 else "")
         )
-    if rep.cancelled:
-        lines.append("cancelled before the end of the split")
     return "\n".join(lines)
