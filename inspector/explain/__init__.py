@@ -2,11 +2,13 @@
 
 Qt-free and torch-lazy: importing this package imports numpy and OpenCV only.
 
->>> from inspector.explain import Explainer, ExplanationCache, render_overlay, edge_flag
->>> explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))  # doctest: +SKIP
->>> job = explainer.explain("plate.bmp", cancel=event)               # doctest: +SKIP
->>> for p in job: ...                                                # Progress        # doctest: +SKIP
->>> rgb = render_overlay(gray, job.result.map("scratches"))          # doctest: +SKIP
+Usage (see :mod:`inspector.explain.explainer`)::
+
+    from inspector.explain import Explainer, ExplanationCache, render_overlay
+    explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))
+    job = explainer.explain("plate.bmp", cancel=event)
+    for p in job: ...                                                # Progress
+    rgb = render_overlay(gray, job.result.map("scratches"))
 """
 
 from inspector.explain.cache import ExplanationCache

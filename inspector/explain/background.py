@@ -6,8 +6,10 @@ the model version folder (ship it with the version) or in the workspace cache ke
 Stored images, not a recipe, because the training folder may change or vanish: the explanation of
 an image must stay the same for as long as the model version does.
 
->>> bg = build_background(card, "../shared/data/neu-cls")                # doctest: +SKIP
->>> save_background(bg, Path("models/default") / BACKGROUND_FILE)       # doctest: +SKIP
+Usage::
+
+    bg = build_background(card, "../shared/data/neu-cls")
+    save_background(bg, Path("models/default") / BACKGROUND_FILE)
 
 Fallback when no training data is known: blurred copies of the image being explained plus its
 mean grey (the explanation then says "what the fine detail adds"); ``source`` says so.

@@ -13,8 +13,10 @@ We explain **logits**, not probabilities: the logit is the additive score the ne
 near 0 and 1, so probability gradients vanish exactly for the confident predictions an inspector
 wants explained. The ONNX graph outputs logits too, so both paths explain the same function.
 
->>> gen = expected_gradients(model, x, background, [0, 1, 2], nsamples=16)   # doctest: +SKIP
->>> maps = drain(gen)                                          # (3, C, H, W) float32 or None
+Usage (a generator of Progress that returns the maps)::
+
+    maps = jobs.run(expected_gradients(model, x, background, [0, 1, 2], nsamples=16))
+    # (3, C, H, W) float32, or None if cancelled
 """
 
 from __future__ import annotations
@@ -146,12 +148,3 @@ def sample_chunks(
     while bounds[-1] < nsamples:
         bounds.append(min(bounds[-1] + batch_size, nsamples))
     return list(itertools.pairwise(bounds))
-
-
-def drain(gen: Generator[Progress, None, np.ndarray | None]) -> np.ndarray | None:
-    """Run a progress generator to the end and return its value."""
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value

@@ -1,11 +1,13 @@
 """Explain a model version's per-class predictions for one image: progress, cancel, cache.
 
->>> explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))  # doctest: +SKIP
->>> job = explainer.explain("plate.bmp", cancel=stop_event)       # nothing runs yet
->>> for progress in job:                                          # run it (off the GUI thread)
-...     show(progress.fraction, progress.message)
->>> job.result.map("scratches")            # (H, W) signed map; None if cancelled (job.cancelled)
->>> explainer.cached("plate.bmp")          # Explanation or None, no torch needed, a few ms
+Usage::
+
+    explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))
+    job = explainer.explain("plate.bmp", cancel=stop_event)       # nothing runs yet
+    for progress in job:                                          # run it (off the GUI thread)
+        show(progress.fraction, progress.message)
+    job.result.map("scratches")            # (H, W) signed map; None if cancelled (job.cancelled)
+    explainer.cached("plate.bmp")          # Explanation or None, no torch needed, a few ms
 
 torch (and the model) load on the first computation, not in the constructor, so the GUI can
 build an Explainer and serve cached maps cheaply.

@@ -3,8 +3,14 @@
 The colours and the scale are :mod:`inspector.colormap`'s (the GUI uses the same): red pushes
 toward the class, blue against it, symmetric around zero, scaled by a robust maximum.
 
->>> rgb = render_overlay(gray, expl.map("scratches"), opacity=0.6)   # doctest: +SKIP
->>> save_png("scratches.png", rgb)                                    # doctest: +SKIP
+>>> gray = np.full((60, 90), 128, np.uint8)
+>>> amap = np.zeros((60, 90), np.float32); amap[:, :30] = 1.0   # evidence for, on the left
+>>> render_overlay(gray, amap, with_colorbar=False).shape   # the image's own size, RGB
+(60, 90, 3)
+>>> render_overlay(gray, amap, title="scratches p=0.93").shape[1] > 90   # + a colour bar
+True
+
+``save_png(path, rgb)`` writes the result.
 """
 
 from __future__ import annotations

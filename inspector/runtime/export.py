@@ -1,6 +1,8 @@
 """torch -> model version folder: ONNX (dynamic batch) + safetensors + card.json, with a parity check.
 
->>> export_model_version(model, card, Path("models/default"))   # doctest: +SKIP
+Used by training (and by hand)::
+
+    model_dir, parity_diff = export_model_version(model, card, Path("runs/a/model"))
 
 The ONNX graph outputs **logits** ("logits"); the sigmoid is applied by :class:`OrtPredictor`
 in numpy. Keeping the sigmoid out of the graph keeps the parity check sharp (probabilities near
