@@ -72,12 +72,10 @@ class EarlyStop(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class TimeLimit(Event):
+class TimeLimit(EarlyStop):
     """``max_minutes`` reached; the best checkpoint so far is exported."""
 
     kind: ClassVar[str] = "time_limit"
-    epoch: int
-    best_epoch: int
 
 
 @dataclass(frozen=True, slots=True)
