@@ -45,13 +45,14 @@ FILE_MODE = 0o644
 def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block ends without error, move it there.
 
-    For writers that insist on a file name (``safetensors.save_file``, ``np.save``): write to the
-    yielded path, and the finished file replaces ``path`` atomically. On an exception the
-    temporary is removed and ``path`` is untouched.
+    For writers that insist on a file name (``safetensors.save_file``, ``cv2.imwrite``,
+    ``np.save``): write to the yielded path, and the finished file replaces ``path`` atomically.
+    The temporary keeps the target's suffix, for writers that pick the format by it. On an
+    exception the temporary is removed and ``path`` is untouched.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(name)
     try:

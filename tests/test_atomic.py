@@ -35,3 +35,13 @@ def test_replace_dir_swaps_a_whole_folder_and_removes_the_old_one(tmp_path):
         atomic.replace_dir(staging, final)
     assert (final / "card.json").read_text() == "v2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_writers_that_choose_the_format_by_suffix_write_the_target(tmp_path):
+    import numpy as np
+
+    target = tmp_path / "maps.npy"
+    with atomic.replacing(target) as tmp:
+        np.save(tmp, np.arange(3))  # np.save appends .npy unless the name already ends in it
+    assert np.load(target).tolist() == [0, 1, 2]
+    assert [p.name for p in tmp_path.iterdir()] == ["maps.npy"]

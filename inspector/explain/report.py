@@ -32,6 +32,7 @@ from inspector.explain.checks import (
 )
 from inspector.explain.explainer import Explainer
 from inspector.explain.gradcam import gradcam
+from inspector.imageio import load_image
 from inspector.jobs import CancelFn, Job, check, never
 from inspector.metrics import sigmoid
 
@@ -100,7 +101,7 @@ def explain_report(
         assert expl is not None  # not cancellable from here
         rep.background_source = expl.background_source
         amap = expl.maps[0]
-        x = spec.apply(_gray(path))
+        x = spec.apply(load_image(path))
         cam = cv2.resize(gradcam(model, x, c, explainer.device), (amap.shape[1], amap.shape[0]))
         ratio = gc_ratio = area = float("nan")
         xml = det_xml_for(path, boxes) if boxes else None
@@ -139,12 +140,6 @@ def _round_robin(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
     for i in range(max(len(v) for v in by_class.values())):
         out.extend(v[i] for v in by_class.values() if i < len(v))
     return out
-
-
-def _gray(path: Path) -> np.ndarray:
-    from inspector.imageio import load_image
-
-    return load_image(path)
 
 
 def _summary(rows: list[ImageCheck]) -> dict[str, float]:
