@@ -114,7 +114,9 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
             f"{cfg.data}: need both train and val images (got {len(train_s)}/{len(val_s)})"
         )
     spec = PreprocessSpec(size=cfg.size, channels=1, mean=(0.5,), std=(0.5,))
+    yield Progress(0, 0, f"loading {len(train_s) + len(val_s)} images")
     x_train, x_val = _load_split(train_s, spec), _load_split(val_s, spec)
+    check(cancel)
     y_train = torch.from_numpy(ds.targets(train_s, cfg.secondary_target))
     y_val = ds.targets(val_s)
 
