@@ -103,10 +103,6 @@ class Prediction:
             if p >= t
         )
 
-    @property
-    def vector(self) -> tuple[int, ...]:
-        return tuple(int(c in self.labels) for c in self.classes)
-
 
 @dataclass(frozen=True, slots=True)
 class Progress:

@@ -14,6 +14,22 @@ import numpy as np
 _EPS = 1e-7
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Logits -> probabilities, without overflow for large |z|; float32 stays float32.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    z = np.asarray(z)
+    # Split by sign so exp() only ever sees non-positive arguments and never overflows.
+    out = np.empty_like(z, dtype=np.result_type(z, np.float32))
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
 def _ranked(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cumulative TP/FP at each distinct score threshold, scores descending (ties grouped)."""
     order = np.argsort(-s, kind="mergesort")

@@ -7,21 +7,21 @@ A model version is one folder::
     card.json             everything needed to use them: see :class:`ModelCard`
 
 The shipped default lives in the repository's ``models/default``; fine-tuned versions live in a
-workspace. Writes go to a temporary folder that is renamed into place, so a crash never leaves a
-half-written version that looks complete.
+workspace. Writes go to a temporary folder that is renamed into place (:func:`inspector.atomic.replace_dir`),
+so a crash never leaves a half-written version that looks complete.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from inspector import atomic
 from inspector.domain import ModelError
 from inspector.imageio import PreprocessSpec, json_kind
+from inspector.paths import default_model_dir as default_model_dir  # callers import it here
 
 CARD_FILE = "card.json"
 ONNX_FILE = "model.onnx"
@@ -179,46 +179,7 @@ def read_card(model_dir: str | os.PathLike[str]) -> ModelCard:
 
 
 def write_card(model_dir: str | os.PathLike[str], card: ModelCard) -> None:
-    atomic_write_text(Path(model_dir) / CARD_FILE, card.to_json())
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file so that readers see the old or the new content, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def publish_dir(staging: Path, final: Path) -> Path:
-    """Move a fully written staging folder into place (replacing an older one of the same name)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    if final.exists():
-        old = final.with_name(f".{final.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        os.replace(staging, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, final)
-    return final
-
-
-def default_model_dir() -> Path:
-    """``$INSPECTOR_MODEL``, else the shipped default model (see :mod:`inspector.resources`)."""
-    env = os.environ.get("INSPECTOR_MODEL")
-    if env:
-        return Path(env)
-    from inspector.resources import shipped_model_dir
-
-    return shipped_model_dir()
+    atomic.write_text(Path(model_dir) / CARD_FILE, card.to_json())
 
 
 def check_model_dir(model_dir: str | os.PathLike[str], need_weights: bool = False) -> ModelCard:

@@ -68,6 +68,21 @@ class Box:
         """The VOC tag is ``<name>``; :mod:`inspector.explain` reads ``box.name``."""
         return self.label
 
+    def pixels(self) -> tuple[int, int, int, int] | None:
+        """(xmin, ymin, xmax, ymax) as whole pixels (truncated), or None if one is NaN or infinite.
+
+        The one conversion for callers that draw or store boxes as integers.
+
+        >>> Box("scratches", 13.0, 1.9, 52.0, 200.0).pixels()
+        (13, 1, 52, 200)
+        >>> Box("scratches", float("nan"), 1.0, 52.0, 200.0).pixels() is None
+        True
+        """
+        try:
+            return (int(self.xmin), int(self.ymin), int(self.xmax), int(self.ymax))
+        except (ValueError, OverflowError):  # NaN or inf
+            return None
+
 
 @dataclass(frozen=True, slots=True)
 class VocObject:

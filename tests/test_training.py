@@ -6,17 +6,20 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from inspector import jobs
 from inspector.domain import DatasetError, ModelError
 from inspector.runtime.ort import OrtPredictor
 from inspector.runtime.torch_model import build_model
 from inspector.training.augment import augment
+from inspector.training.config import TrainConfig, add_arguments, from_args
 from inspector.training.data import read_imagefolder, read_neu
-from inspector.training.loop import TrainConfig, train
+from inspector.training.loop import train
 from inspector.training.pretrained import apply_state, load_pretrained
 
 
@@ -105,12 +108,10 @@ def test_pretrained_file_for_another_architecture_is_refused(tmp_path):
         assert torch.allclose(same(x), other.eval()(x))
 
 
-@pytest.mark.slow
-def test_train_loop_end_to_end_exports_a_version_that_predicts(make_imagefolder, tmp_path):
-    root = make_imagefolder(per_class=10, size=48)
-    cfg = TrainConfig(
+def _tiny_config(root, out, **kw) -> TrainConfig:
+    return TrainConfig(
         data=root,
-        out=tmp_path / "run",
+        out=out,
         arch="mobilenetv3_small_050",
         size=48,
         epochs=3,
@@ -120,12 +121,27 @@ def test_train_loop_end_to_end_exports_a_version_that_predicts(make_imagefolder,
         pretrained="none",
         threads=1,
         version="t1",
+        **kw,
     )
-    events = list(train(cfg))
-    kinds = [e["event"] for e in events]
+
+
+@pytest.mark.slow
+def test_train_loop_end_to_end_exports_a_version_that_predicts(make_imagefolder, tmp_path):
+    root = make_imagefolder(per_class=10, size=48)
+    events, progress = [], []
+    done = jobs.run(
+        train(_tiny_config(root, tmp_path / "run")),
+        on_progress=progress.append,
+        on_partial=events.append,
+    )
+    lines = [json.loads(e.to_json()) for e in [*events, done]]  # what the CLI prints
+    kinds = [line["event"] for line in lines]
     assert kinds[0] == "started" and kinds[-1] == "done" and kinds.count("epoch") == 3
-    assert all(math.isfinite(e["loss"]) and "eta_s" in e for e in events if e["event"] == "epoch")
-    json.dumps(events)  # every event is JSON-ready for the GUI's runner
+    assert all(math.isfinite(e["loss"]) and "eta_s" in e for e in lines if e["event"] == "epoch")
+    assert lines[-1]["model_dir"] == str(tmp_path / "run" / "model") == done.model_dir
+    # 24 training images in batches of 8: three steps an epoch, reported as they happen.
+    steps = [p for p in progress if p.message.startswith("epoch")]
+    assert [p.done for p in steps] == list(range(1, 10)) and steps[0].total == 9
     model_dir = tmp_path / "run" / "model"
     card = json.loads((model_dir / "card.json").read_text())
     assert card["classes"] == ["crazing", "inclusion", "scratches"]
@@ -133,9 +149,35 @@ def test_train_loop_end_to_end_exports_a_version_that_predicts(make_imagefolder,
         len(card["thresholds"]) == 3 and card["data_hash"] and card["preprocessing"]["size"] == 48
     )
     assert card["metrics"]["onnx_parity_max_abs_diff"] < 1e-4
+    assert card["training"]["epochs"] == 3 and card["training"]["data"] == str(root)
     assert (tmp_path / "run" / "checkpoints" / "best.safetensors").is_file()
     probs = OrtPredictor(model_dir).predict_batch(np.zeros((2, 1, 48, 48), np.float32))
     assert probs.shape == (2, 3)
+
+
+def test_cancel_stops_training_between_batches_and_exports_nothing(make_imagefolder, tmp_path):
+    root = make_imagefolder(per_class=10, size=48)
+    progress = []
+    with pytest.raises(jobs.Cancelled):
+        jobs.run(
+            train(_tiny_config(root, tmp_path / "run"), cancel=lambda: len(progress) >= 3),
+            on_progress=progress.append,
+        )
+    assert [p.done for p in progress] == [0, 1, 2]  # loading, two batches; the third never ran
+    assert not (tmp_path / "run" / "model").exists()
+
+
+def test_command_line_defaults_are_the_config_defaults(tmp_path):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--data", "d", "--out", "o"])
+    assert from_args(args) == TrainConfig(data=Path("d"), out=Path("o"))
+    args = parser.parse_args(["--data", "d", "--out", "o", "--half-weights", "--max-minutes", "2"])
+    assert from_args(args).half_weights is True and from_args(args).max_minutes == 2.0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--data", "d"])  # --out is required
 
 
 @pytest.mark.slow

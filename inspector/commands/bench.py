@@ -48,7 +48,7 @@ def _timeit(fn, repeats: int, warmup: int = 10) -> list[float]:
     return out
 
 
-def _sample_images(spec_size: int, given: list[Path] | None, tmp: Path) -> list[Path]:
+def _sample_images(given: list[Path] | None, tmp: Path) -> list[Path]:
     if given:
         from inspector.imageio import iter_image_files
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     spec = pred.card.preprocessing
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmpd:
-        paths = _sample_images(spec.size, args.images, Path(tmpd))
+        paths = _sample_images(args.images, Path(tmpd))
         it = iter(range(10**9))
 
         def decode():

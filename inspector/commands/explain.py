@@ -10,7 +10,6 @@ Results are cached in ``<workspace>/explanations`` (``--no-cache`` to skip).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -84,12 +83,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _cache_dir(args: argparse.Namespace) -> Path:
     if args.cache:
         return Path(args.cache)
-    ws = getattr(args, "workspace", None) or os.environ.get("INSPECTOR_WORKSPACE")
-    if not ws:
-        import platformdirs
+    from inspector.paths import explanations_dir
 
-        ws = platformdirs.user_data_dir("plate-inspector", appauthor=False)
-    return Path(ws).expanduser() / "explanations"
+    return explanations_dir(getattr(args, "workspace", None))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -205,7 +201,8 @@ def _gradcam_map(explainer, gray, cls: str):
 
 
 def _report(explainer, args: argparse.Namespace) -> int:
-    from inspector.domain import DatasetError
+    from inspector import jobs
+    from inspector.domain import DatasetError, Progress
     from inspector.explain.background import training_data_dir
     from inspector.explain.report import explain_report, format_report
 
@@ -218,17 +215,13 @@ def _report(explainer, args: argparse.Namespace) -> int:
             f"no boxes at {boxes}: the box columns stay empty (give --boxes DIR)", file=sys.stderr
         )
         boxes = None
-    gen = explain_report(explainer, data, boxes, split=args.split, limit=args.limit)
-    last = -1
-    while True:
-        try:
-            p = next(gen)
-        except StopIteration as stop:
-            rep = stop.value
-            break
-        pct = int(100 * p.fraction) // 10 * 10
-        if pct != last:
+    shown = {-1}
+
+    def progress(p: Progress) -> None:  # one line per 10 % on stderr
+        if (pct := int(100 * p.fraction) // 10 * 10) not in shown:
             print(f"  {p.done}/{p.total}", file=sys.stderr)
-            last = pct
-    print(format_report(rep))
+            shown.add(pct)
+
+    job = explain_report(explainer, data, boxes, split=args.split, limit=args.limit)
+    print(format_report(jobs.run(job, on_progress=progress)))
     return 0

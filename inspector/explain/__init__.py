@@ -2,10 +2,12 @@
 
 Qt-free and torch-lazy: importing this package imports numpy and OpenCV only.
 
->>> from inspector.explain import Explainer, ExplanationCache, render_overlay, edge_flag
->>> explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))  # doctest: +SKIP
->>> expl = jobs.run(explainer.explain("plate.bmp", cancel=event.is_set))  # doctest: +SKIP
->>> rgb = render_overlay(gray, expl.map("scratches"))                # doctest: +SKIP
+Usage (see :mod:`inspector.explain.explainer`)::
+
+    from inspector.explain import Explainer, ExplanationCache, render_overlay
+    explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))
+    expl = jobs.run(explainer.explain("plate.bmp", cancel=event.is_set))
+    rgb = render_overlay(gray, expl.map("scratches"))
 """
 
 from inspector.explain.cache import ExplanationCache

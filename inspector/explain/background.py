@@ -6,8 +6,10 @@ the model version folder (ship it with the version) or in the workspace cache ke
 Stored images, not a recipe, because the training folder may change or vanish: the explanation of
 an image must stay the same for as long as the model version does.
 
->>> bg = build_background(card, "../shared/data/neu-cls")                # doctest: +SKIP
->>> save_background(bg, Path("models/default") / BACKGROUND_FILE)       # doctest: +SKIP
+Usage::
+
+    bg = build_background(card, "../shared/data/neu-cls")
+    save_background(bg, Path("models/default") / BACKGROUND_FILE)
 
 Fallback when no training data is known: blurred copies of the image being explained plus its
 mean grey (the explanation then says "what the fine detail adds"); ``source`` says so.
@@ -25,8 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inspector import atomic
 from inspector.domain import DatasetError, ModelError
-from inspector.explain._atomic import atomic_write_bytes
 from inspector.imageio import iter_image_files, load_image
 from inspector.registry import ModelCard
 
@@ -102,7 +104,7 @@ def save_background(bg: Background, path: str | os.PathLike[str]) -> Path:
         buf, images=bg.images, labels=np.array(bg.labels), source=np.array(bg.source)
     )
     p = Path(path)
-    atomic_write_bytes(p, buf.getvalue())
+    atomic.write_bytes(p, buf.getvalue())
     return p
 
 

@@ -6,9 +6,11 @@ is this cache's own ``index.sqlite`` (WAL; one short connection per call, so any
 it) — independent of the label store. Maps are stored at the model's input size (a 6-class 200 px
 entry is 480 kB) and resized on the way out, so huge line-scan images do not make huge entries.
 
->>> cache = ExplanationCache(workspace / "explanations")            # doctest: +SKIP
->>> entry = cache.get(sha, model_key, digest)                         # None on a miss
->>> cache.prune(keep_model_key=model_key)                             # drop other versions' files
+Usage::
+
+    cache = ExplanationCache(paths.explanations_dir(workspace))
+    entry = cache.get(sha, model_key, digest)                         # None on a miss
+    cache.prune(keep_model_key=model_key)                             # drop other versions' files
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.explain._atomic import atomic_write_bytes
+from inspector import atomic
 
 INDEX_FILE = "index.sqlite"
 _SCHEMA = """
@@ -107,7 +109,7 @@ class ExplanationCache:
         buf = io.BytesIO()
         np.save(buf, (maps / scales[:, None, None]).astype(np.float16), allow_pickle=False)
         meta = {**meta, "_scales": scales.tolist()}
-        atomic_write_bytes(self.root / name, buf.getvalue())
+        atomic.write_bytes(self.root / name, buf.getvalue())
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -13,8 +13,10 @@ We explain **logits**, not probabilities: the logit is the additive score the ne
 near 0 and 1, so probability gradients vanish exactly for the confident predictions an inspector
 wants explained. The ONNX graph outputs logits too, so both paths explain the same function.
 
->>> gen = expected_gradients(model, x, background, [0, 1, 2], nsamples=16)   # doctest: +SKIP
->>> maps = jobs.run(gen)             # (3, C, H, W) float32      # doctest: +SKIP
+Usage (a job: yields Progress and first-look Partials, returns the maps)::
+
+    maps = jobs.run(expected_gradients(model, x, background, [0, 1, 2], nsamples=16))
+    # (3, C, H, W) float32; raises jobs.Cancelled when cancelled
 """
 
 from __future__ import annotations

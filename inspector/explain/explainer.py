@@ -1,10 +1,12 @@
 """Explain a model version's per-class predictions for one image: a job with progress, cancel, cache.
 
->>> explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))  # doctest: +SKIP
->>> job = explainer.explain("plate.bmp", cancel=stop.is_set)     # doctest: +SKIP
->>> expl = jobs.run(job, on_progress=show, on_partial=show_first_look)  # doctest: +SKIP
->>> expl.map("scratches")                  # (H, W) signed map          # doctest: +SKIP
->>> explainer.cached("plate.bmp")          # Explanation or None, no torch needed, a few ms  # doctest: +SKIP
+Usage::
+
+    explainer = Explainer("models/default", cache=ExplanationCache(ws / "explanations"))
+    job = explainer.explain("plate.bmp", cancel=stop.is_set)     # nothing runs yet
+    expl = jobs.run(job, on_progress=show, on_partial=show_first_look)  # off the GUI thread
+    expl.map("scratches")                  # (H, W) signed map
+    explainer.cached("plate.bmp")          # Explanation or None, no torch needed, a few ms
 
 ``explain`` returns a job (:mod:`inspector.jobs`): it yields Progress, a first-look
 Explanation as a Partial while it refines, returns the final Explanation, and raises

@@ -6,7 +6,7 @@ the conv's weights. Works on any network: a forward pass with hooks finds each B
 input *is* a Conv2d's output tensor; the result is checked against the original and discarded if
 the logits differ.
 
->>> fused = fuse_conv_bn(model, example)         # doctest: +SKIP
+Usage: ``fused = fuse_conv_bn(model, example)`` (``example``: an input batch for the check).
 """
 
 from __future__ import annotations

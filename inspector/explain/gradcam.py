@@ -1,6 +1,6 @@
 """Grad-CAM on a timm network's last feature map: the comparison figure for the box check.
 
->>> cam = gradcam(model, x, class_index)      # (s, s) float32, >= 0   # doctest: +SKIP
+Usage: ``cam = gradcam(model, x, class_index)``, an (s, s) float32 map, >= 0.
 
 Grad-CAM answers "which region of the last feature map" at 1/32 of the input resolution; expected
 gradients answers "which pixels", against baseline images. Reporting both shows whether the finer

@@ -1,11 +1,16 @@
-"""Heatmap overlays as plain RGB arrays (numpy + OpenCV, no Qt, no matplotlib).
+"""Heatmap overlays as plain RGB arrays (numpy + OpenCV, no Qt, no matplotlib): for PNG files.
 
-Red pushes toward the class, blue against it (a diverging map, white/transparent at zero). The
-scale is symmetric and robust: ``vmax`` is a high percentile of |attribution|, so one extreme pixel
-does not wash the rest out; pixels beyond it saturate.
+The colours and the scale are :mod:`inspector.colormap`'s (the GUI uses the same): red pushes
+toward the class, blue against it, symmetric around zero, scaled by a robust maximum.
 
->>> rgb = render_overlay(gray, expl.map("scratches"), opacity=0.6)   # doctest: +SKIP
->>> save_png("scratches.png", rgb)                                    # doctest: +SKIP
+>>> gray = np.full((60, 90), 128, np.uint8)
+>>> amap = np.zeros((60, 90), np.float32); amap[:, :30] = 1.0   # evidence for, on the left
+>>> render_overlay(gray, amap, with_colorbar=False).shape   # the image's own size, RGB
+(60, 90, 3)
+>>> render_overlay(gray, amap, title="scratches p=0.93").shape[1] > 90   # + a colour bar
+True
+
+``save_png(path, rgb)`` writes the result.
 """
 
 from __future__ import annotations
@@ -16,31 +21,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-# ColorBrewer RdBu (reversed): dark blue, blue, white, red, dark red — readable by most
-# colour-blind viewers, unlike a rainbow map.
-_ANCHORS = np.array(
-    [[5, 48, 97], [67, 147, 195], [247, 247, 247], [214, 96, 77], [103, 0, 31]], np.float32
-)
-_LUT = np.stack(
-    [np.interp(np.linspace(0, 4, 256), np.arange(5), _ANCHORS[:, c]) for c in range(3)], axis=1
-).astype(np.uint8)
-
-
-def robust_vmax(amap: np.ndarray, clip_percentile: float = 99.0) -> float:
-    """The |attribution| at ``clip_percentile`` (never 0, so an all-zero map renders blank)."""
-    v = float(np.percentile(np.abs(amap), clip_percentile)) if amap.size else 0.0
-    return v if v > 0 else float(np.abs(amap).max(initial=0.0)) or 1.0
-
-
-def colorize(amap: np.ndarray, vmax: float) -> tuple[np.ndarray, np.ndarray]:
-    """(H, W) map -> (RGB uint8 colours, |value| in [0, 1] after clipping at ±vmax)."""
-    v = np.clip(amap / vmax, -1.0, 1.0)
-    lut_idx = np.round((v + 1.0) * 127.5).astype(np.uint8)
-    return _LUT[lut_idx], np.abs(v).astype(np.float32)
+from inspector.colormap import CLIP_PERCENTILE, colorize, robust_vmax
 
 
 def overlay(
-    gray: np.ndarray, amap: np.ndarray, opacity: float = 0.6, clip_percentile: float = 99.0
+    gray: np.ndarray,
+    amap: np.ndarray,
+    opacity: float = 0.6,
+    clip_percentile: float = CLIP_PERCENTILE,
 ) -> tuple[np.ndarray, float]:
     """Blend the coloured map over the image; return (RGB uint8 of the image's size, vmax).
 
@@ -76,7 +64,7 @@ def render_overlay(
     amap: np.ndarray,
     *,
     opacity: float = 0.6,
-    clip_percentile: float = 99.0,
+    clip_percentile: float = CLIP_PERCENTILE,
     with_colorbar: bool = True,
     title: str | None = None,
 ) -> np.ndarray:

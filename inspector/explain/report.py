@@ -1,7 +1,10 @@
 """``inspector explain --report``: the checks over a labelled split, per class and overall.
 
->>> rep = drain_report(explain_report(explainer, "../shared/data/neu-cls", "../shared/data/neu-det-annotations"))  # doctest: +SKIP
->>> print(format_report(rep))                                                          # doctest: +SKIP
+:func:`explain_report` is a job (:mod:`inspector.jobs`): it yields Progress per image, takes a
+``cancel`` callable and returns the :class:`Report`::
+
+    rep = jobs.run(explain_report(explainer, "neu-cls", "neu-det-annotations"))
+    print(format_report(rep))
 
 For each image of the split: the expected-gradients map of its labelled class (the folder name),
 its edge attention, its mass-in-box ratio against the NEU-DET boxes of that class, the same ratio
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,9 @@ from inspector.explain.checks import (
 )
 from inspector.explain.explainer import Explainer
 from inspector.explain.gradcam import gradcam
+from inspector.imageio import load_image
+from inspector.jobs import CancelFn, Job, check, never
+from inspector.metrics import sigmoid
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,6 @@ class Report:
     split: str
     rows: list[ImageCheck] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    cancelled: bool = False
 
 
 def split_files(data_dir: Path, split: str) -> list[tuple[Path, str]]:
@@ -74,11 +78,13 @@ def explain_report(
     boxes_dir: str | os.PathLike[str] | None,
     split: str = "test",
     limit: int | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
-) -> Generator[Progress, None, Report]:
-    """Run the checks image by image (yielding progress); return the :class:`Report`."""
-    from inspector.runtime.export import sigmoid
+    cancel: CancelFn = never,
+) -> Job[Report]:
+    """Run the checks image by image (yielding progress); return the :class:`Report`.
 
+    ``cancel`` is checked before each image; a cancelled report raises
+    :class:`~inspector.jobs.Cancelled`.
+    """
     files = split_files(Path(data_dir), split)
     if limit:
         files = _round_robin(files)[:limit]  # every class represented, not just the first folder
@@ -87,9 +93,7 @@ def explain_report(
     model = explainer._torch_model()
     spec = explainer.card.preprocessing
     for i, (path, cls) in enumerate(files):
-        if cancelled():
-            rep.cancelled = True
-            break
+        check(cancel)
         if cls not in explainer.classes:
             rep.skipped.append(f"{path}: class {cls!r} unknown to the model")
             continue
@@ -98,7 +102,7 @@ def explain_report(
         assert expl is not None  # not cancellable from here
         rep.background_source = expl.background_source
         amap = expl.maps[0]
-        x = spec.apply(_gray(path))
+        x = spec.apply(load_image(path))
         cam = cv2.resize(gradcam(model, x, c, explainer.device), (amap.shape[1], amap.shape[0]))
         ratio = gc_ratio = area = float("nan")
         xml = det_xml_for(path, boxes) if boxes else None
@@ -137,12 +141,6 @@ def _round_robin(files: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
     for i in range(max(len(v) for v in by_class.values())):
         out.extend(v[i] for v in by_class.values() if i < len(v))
     return out
-
-
-def _gray(path: Path) -> np.ndarray:
-    from inspector.imageio import load_image
-
-    return load_image(path)
 
 
 def _summary(rows: list[ImageCheck]) -> dict[str, float]:
@@ -213,6 +211,4 @@ def format_report(rep: Report) -> str:
         lines.append(
             f"skipped {len(rep.skipped)}: {rep.skipped[0]}" + (" …" if len(rep.skipped) > 1 else "")
         )
-    if rep.cancelled:
-        lines.append("cancelled before the end of the split")
     return "\n".join(lines)

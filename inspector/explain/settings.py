@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from inspector.metrics import sigmoid
+
 #: Bump when the estimator changes in a way that changes its numbers: old cache entries then miss.
 ALGORITHM = "expected-gradients-v1"
 SAMPLINGS = ("stratified", "shap")
@@ -91,7 +93,7 @@ class Explanation:
 
     @property
     def probabilities(self) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logits.astype(np.float64)))
+        return sigmoid(self.logits.astype(np.float64))
 
     def index(self, cls: str) -> int:
         try:

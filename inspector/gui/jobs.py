@@ -14,7 +14,7 @@ from PySide6.QtGui import QImage
 
 from inspector.domain import VocError
 from inspector.gui.widgets.gallery import gray_to_qimage
-from inspector.gui.widgets.image_view import COLORMAP_STOPS, VocBox
+from inspector.gui.widgets.image_view import VocBox
 from inspector.jobs import CancelFn, check, never
 from inspector.voc import read_voc_annotation
 
@@ -33,12 +33,8 @@ def find_voc_boxes(path: str) -> list[VocBox]:
                 return []
             boxes = []
             for obj in ann.objects:
-                b = obj.box
-                if b is None:  # no <bndbox> or a non-numeric one: nothing to draw
-                    continue
-                try:
-                    vals = [int(v) for v in (b.xmin, b.ymin, b.xmax, b.ymax)]
-                except (ValueError, OverflowError):  # NaN or inf
+                vals = obj.box.pixels() if obj.box else None
+                if vals is None:  # no <bndbox>, or a non-numeric, NaN or inf one: nothing to draw
                     continue
                 boxes.append(VocBox(obj.label or "?", *vals))
             return boxes
@@ -64,18 +60,9 @@ def load_full_image(path: str, cancel: CancelFn = never) -> LoadedImage:
 
 
 def colorize(heat) -> QImage:
-    """A 2-D attribution map -> RGBA QImage in the overlay colour map (alpha grows with |value|)."""
-    import numpy as np
+    """A 2-D attribution map -> RGBA QImage in the one overlay colour map (:mod:`inspector.colormap`)."""
+    from inspector.colormap import to_rgba
 
-    h = np.nan_to_num(np.asarray(heat, np.float32))
-    top = float(np.abs(h).max()) or 1.0
-    v = np.clip(h / top, 0, 1)  # positive evidence for the class
-    xs = np.array([s for s, _ in COLORMAP_STOPS], np.float32)
-    cols = np.array([c for _, c in COLORMAP_STOPS], np.float32)
-    rgba = np.empty((*v.shape, 4), np.uint8)
-    for ch in range(3):
-        rgba[..., ch] = np.interp(v, xs, cols[:, ch]).astype(np.uint8)
-    rgba[..., 3] = (np.sqrt(v) * 255).astype(np.uint8)
-    rgba = np.ascontiguousarray(rgba)
-    hh, ww = v.shape
+    rgba = to_rgba(heat)
+    hh, ww = rgba.shape[:2]
     return QImage(rgba.data, ww, hh, ww * 4, QImage.Format.Format_RGBA8888).copy()

@@ -17,6 +17,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from inspector import atomic
 from inspector.domain import Role
 
 log = logging.getLogger(__name__)
@@ -24,14 +25,6 @@ log = logging.getLogger(__name__)
 ENV_VAR = "INSPECTOR_CONFIG_DIR"
 APP_NAME = "plate-inspector"
 SCHEMA = 1
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    # Not inspector.registry.atomic_write_text: importing registry pulls in OpenCV (0.4 s at start).
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def config_dir() -> Path:
@@ -78,7 +71,7 @@ class Settings:
 
     def save(self) -> None:
         try:
-            _atomic_write_text(self.path(), json.dumps(asdict(self), indent=2) + "\n")
+            atomic.write_text(self.path(), json.dumps(asdict(self), indent=2) + "\n")
         except OSError as exc:  # a read-only home must not stop inspection
             log.warning("cannot save settings to %s: %s", self.path(), exc)
 

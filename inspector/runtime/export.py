@@ -1,6 +1,8 @@
 """torch -> model version folder: ONNX (dynamic batch) + safetensors + card.json, with a parity check.
 
->>> export_model_version(model, card, Path("models/default"))   # doctest: +SKIP
+Used by training (and by hand)::
+
+    model_dir, parity_diff = export_model_version(model, card, Path("runs/a/model"))
 
 The ONNX graph outputs **logits** ("logits"); the sigmoid is applied by :class:`OrtPredictor`
 in numpy. Keeping the sigmoid out of the graph keeps the parity check sharp (probabilities near
@@ -19,15 +21,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inspector.atomic import replace_dir
 from inspector.domain import ModelError
-from inspector.registry import (
-    CARD_FILE,
-    ONNX_FILE,
-    WEIGHTS_FILE,
-    ModelCard,
-    publish_dir,
-    write_card,
-)
+from inspector.metrics import sigmoid
+from inspector.registry import CARD_FILE, ONNX_FILE, WEIGHTS_FILE, ModelCard, write_card
 
 if TYPE_CHECKING:
     import torch
@@ -39,16 +36,6 @@ PARITY_ATOL = 1e-4
 
 class ParityError(ModelError):
     """ONNX Runtime and torch disagree on the same input: the export is not trustworthy."""
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    # Split by sign so large |z| never overflows exp().
-    out = np.empty_like(z, dtype=np.float32)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    ez = np.exp(z[~pos])
-    out[~pos] = ez / (1.0 + ez)
-    return out
 
 
 def export_onnx(model: torch.nn.Module, path: Path, size: int, channels: int) -> None:
@@ -165,7 +152,7 @@ def export_model_version(
         staging.chmod(0o755)
         for f in staging.iterdir():
             f.chmod(0o644)
-        return publish_dir(staging, out_dir), diff
+        return replace_dir(staging, out_dir), diff
     except OSError as exc:  # a full disk, a read-only folder, a file size limit
         shutil.rmtree(staging, ignore_errors=True)
         raise _write_error(out_dir, exc) from None

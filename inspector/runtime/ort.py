@@ -1,9 +1,14 @@
 """Inference with ONNX Runtime: CUDA when it really works, the CPU otherwise, and say which.
 
->>> pred = OrtPredictor("models/default")                 # doctest: +SKIP
->>> pred.device, pred.device_reason                        # doctest: +SKIP
-('CPU', 'no NVIDIA GPU driver found (libcuda.so.1 missing)')
->>> probs = pred.predict_batch(batch)                      # (N, n_classes) sigmoid probabilities
+>>> from inspector.paths import default_model_dir
+>>> pred = OrtPredictor(default_model_dir(), device="cpu")
+>>> spec = pred.card.preprocessing
+>>> probs = pred.predict_batch(np.zeros((2, spec.channels, spec.size, spec.size), np.float32))
+>>> probs.shape == (2, len(pred.classes)), pred.device      # per-class sigmoid probabilities
+(True, 'CPU')
+
+On a machine without a usable GPU, ``pred.device_reason`` says why (for example "no NVIDIA GPU
+driver found (libcuda.so.1 missing)"); the GUI shows it in the status bar.
 
 onnxruntime-gpu lists CUDA as *available* on machines without a GPU and, when asked for it,
 prints an error to stderr and silently runs on the CPU. So the predictor asks explicitly, reads
@@ -24,8 +29,9 @@ import numpy as np
 
 from inspector.domain import ImageLoadError, ModelError, Prediction, PredictionError
 from inspector.imageio import load_image
+from inspector.metrics import sigmoid
 from inspector.registry import ONNX_FILE, ModelCard, check_model_dir
-from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME, sigmoid
+from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME
 from inspector.runtime.graph import check_graph
 
 CUDA = "CUDAExecutionProvider"
@@ -144,13 +150,6 @@ class OrtPredictor:
     def predict_batch(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """(N, C, H, W) float32 preprocessed batch -> (N, n_classes) sigmoid probabilities."""
         return sigmoid(self.logits(x, batch_size))
-
-    def predict_images(self, grays: Sequence[np.ndarray]) -> np.ndarray:
-        """Decoded 2-D uint8 images of any size -> (N, n_classes) probabilities."""
-        spec = self.card.preprocessing
-        if not grays:
-            return np.zeros((0, len(self.classes)), np.float32)
-        return self.predict_batch(np.stack([spec.apply(g) for g in grays]))
 
     def prediction(self, path: str, probabilities: np.ndarray) -> Prediction:
         return Prediction(

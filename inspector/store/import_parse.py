@@ -236,11 +236,8 @@ def parse_voc(path: Path, confine: Confinement = Confinement()) -> list[ImportIt
             raise ImportFormatError(f"{xml}: not valid Pascal VOC XML ({exc.detail})") from None
         boxes: list[RawBox] = []
         for obj in ann.objects:
-            b = obj.box  # None: no <bndbox>, or a non-numeric one
-            try:
-                coords = [int(v) for v in (b.xmin, b.ymin, b.xmax, b.ymax)] if b else None
-            except (ValueError, OverflowError):  # NaN or inf
-                coords = None
+            # None: no <bndbox>, or a non-numeric, NaN or inf one
+            coords = obj.box.pixels() if obj.box else None
             if coords is None:
                 raise ImportFormatError(f"{xml}: an <object> lacks a numeric <bndbox>")
             if not obj.label:

@@ -11,36 +11,9 @@ PosixPath('/data/line3/inspector.db')
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+# The layout and the environment variable live in inspector.paths (one place for the CLI, the GUI
+# and the store); these names stay importable from here.
+from inspector.paths import DB_NAME, database_path, default_workspace, resolve_workspace
+from inspector.paths import WORKSPACE_ENV as ENV_VAR
 
-#: The database file inside a workspace folder.
-DB_NAME = "inspector.db"
-#: Environment variable overriding the default workspace (tests set it to a tmp folder).
-ENV_VAR = "INSPECTOR_WORKSPACE"
-APP_NAME = "plate-inspector"
-
-
-def default_workspace() -> Path:
-    """``$INSPECTOR_WORKSPACE`` if set, else the per-user data folder."""
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    # Imported here: platformdirs is cheap, but `inspector --help` should not pay for it.
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def resolve_workspace(path: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace folder for ``path``; a path to an ``inspector.db`` file means its folder."""
-    if path is None or str(path) == "":
-        return default_workspace()
-    p = Path(path).expanduser()
-    if p.name == DB_NAME and not p.is_dir():
-        return p.parent
-    return p
-
-
-def database_path(path: str | os.PathLike[str] | None = None) -> Path:
-    return resolve_workspace(path) / DB_NAME
+__all__ = ["DB_NAME", "ENV_VAR", "database_path", "default_workspace", "resolve_workspace"]

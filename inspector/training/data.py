@@ -1,8 +1,9 @@
 """Datasets for training: an ImageFolder tree or the NEU layout with SPLITS.csv, as multi-label samples.
 
->>> ds = read_neu("../shared/data/neu-cls", boxes="../shared/data/neu-det-annotations")  # doctest: +SKIP
->>> ds.classes, len(ds.split("train"))                                                     # doctest: +SKIP
-(('crazing', ..., 'scratches'), 1260)
+For example, the NEU data with the NEU-DET boxes as extra labels::
+
+    ds = read_neu("../shared/data/neu-cls", boxes="../shared/data/neu-det-annotations")
+    ds.classes, len(ds.split("train"))    # (('crazing', ..., 'scratches'), 1260)
 
 A sample's target is its folder class plus, when VOC box files are given, every class that has a
 box in that image (123 NEU images show a second defect). ``primary`` keeps the folder class for

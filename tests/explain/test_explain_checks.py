@@ -13,7 +13,7 @@ from inspector.explain import EDGE_FLAG_THRESHOLD, Explainer, edge_attention, ed
 from inspector.explain.boxes import Box, box_mask, det_xml_for, read_voc
 from inspector.explain.checks import box_agreement, deletion_test
 from inspector.explain.gradcam import gradcam
-from inspector.runtime.export import sigmoid
+from inspector.metrics import sigmoid
 
 
 def test_edge_attention_uniform_centre_and_border():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import pytest
 
 from inspector.__main__ import main
 from tests.conftest import TINY_CLASSES, synthetic_plate
@@ -75,3 +76,18 @@ def test_report_on_a_missing_split_is_a_one_line_error(model_with_background, tm
         ]
     )
     assert rc == 2 and "no rows with split 'val'" in capsys.readouterr().err
+
+
+def test_a_cancelled_report_stops_before_the_next_image(model_with_background, tmp_path):
+    from inspector import jobs
+    from inspector.explain import Explainer
+    from inspector.explain.report import explain_report
+
+    data, boxes = _dataset(tmp_path)
+    done = []
+    job = explain_report(
+        Explainer(model_with_background), data, boxes, cancel=lambda: len(done) > 0
+    )
+    with pytest.raises(jobs.Cancelled):
+        jobs.run(job, on_progress=done.append)
+    assert [p.done for p in done] == [1] and done[0].total == 6

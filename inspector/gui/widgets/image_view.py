@@ -29,16 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.colormap import COLORMAP_STOPS
 from inspector.gui.qtcompat import emit
-
-#: Stops of the overlay colour map (shared by the worker that colours heatmaps and the colour bar).
-COLORMAP_STOPS: tuple[tuple[float, tuple[int, int, int]], ...] = (
-    (0.0, (49, 54, 149)),
-    (0.25, (116, 173, 209)),
-    (0.5, (255, 255, 191)),
-    (0.75, (244, 109, 67)),
-    (1.0, (165, 0, 38)),
-)
 
 
 @dataclass(frozen=True, slots=True)
