@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from inspector import paths
 from inspector.domain import InspectorError, Progress
 from inspector.jobs import CancelFn, Job, Partial, check, never
 
@@ -54,7 +54,7 @@ def _explainer(model_dir: str, workspace: str) -> Any:
     key = (str(model_dir), str(workspace))
     with _LOCK:
         if key not in _EXPLAINERS:
-            cache = mod.ExplanationCache(Path(workspace) / "explanations")
+            cache = mod.ExplanationCache(paths.explanations_dir(workspace))
             _EXPLAINERS[key] = mod.Explainer(model_dir, cache=cache, threads=1)
         return _EXPLAINERS[key]
 

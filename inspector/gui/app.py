@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
+from inspector import paths
 from inspector.gui.settings import Settings
 
 log = logging.getLogger("inspector.gui")
@@ -36,7 +37,7 @@ def setup_logging(workspace: Path) -> Path:
     """Log to ``<workspace>/logs/inspector.log`` (rotating); fall back to stderr if unwritable."""
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    log_file = workspace / "logs" / "inspector.log"
+    log_file = paths.log_file(workspace)
     try:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
@@ -77,7 +78,7 @@ def install_excepthook(log_file: Path) -> None:
                 win.statusBar().showMessage(str(ev), 10000)
             return
         log.error("unexpected error:\n%s", text)
-        if app is None or state["showing"] or os.environ.get("INSPECTOR_NO_ERROR_DIALOG"):
+        if app is None or state["showing"] or os.environ.get(paths.NO_ERROR_DIALOG_ENV):
             return
         from inspector.gui.dialogs import show_unexpected_error
 
@@ -149,7 +150,7 @@ def main(args: argparse.Namespace | None = None) -> int:
     qInstallMessageHandler(qt_message_handler)
     app = create_app()
     install_excepthook(log_file)
-    model_dir = os.environ.get("INSPECTOR_MODEL") or None
+    model_dir = os.environ.get(paths.MODEL_ENV) or None
     if not settings.has_identity:
         from inspector.gui.dialogs import IdentityDialog
 

@@ -13,27 +13,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from inspector import atomic
 from inspector.domain import Role
+from inspector.paths import config_dir
 
 log = logging.getLogger(__name__)
 
-ENV_VAR = "INSPECTOR_CONFIG_DIR"
-APP_NAME = "plate-inspector"
 SCHEMA = 1
-
-
-def config_dir() -> Path:
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return Path(env).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 @dataclass

@@ -164,13 +164,16 @@ class ImageView(QGraphicsView):
 
 
 class ColorBar(QWidget):
-    """A vertical colour bar for the heatmap overlay: low attribution at the bottom."""
+    """The overlay's colour bar: evidence for the class (red, top), against it (blue, bottom)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setFixedWidth(54)
         self.setMinimumHeight(80)
-        self.setToolTip("SHAP attribution: how strongly each pixel pushed the class probability up")
+        self.setToolTip(
+            "SHAP attribution: red pixels pushed the class up, blue ones down, "
+            "white ones did not matter (scaled to the map's 99th percentile)"
+        )
 
     def paintEvent(self, event) -> None:
         p = QPainter(self)
@@ -180,6 +183,7 @@ class ColorBar(QWidget):
             g.setColorAt(pos, QColor(r, gg, b))
         p.fillRect(bar, g)
         p.setPen(self.palette().text().color())
-        p.drawText(22, 24, "high")
-        p.drawText(22, int(bar.bottom()), "low")
+        p.drawText(22, 24, "+ for")
+        p.drawText(22, int(bar.center().y()) + 5, "0")
+        p.drawText(22, int(bar.bottom()), "− against")
         p.end()
