@@ -168,7 +168,7 @@ class ColorBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setFixedWidth(54)
+        self.setFixedWidth(84)
         self.setMinimumHeight(80)
         self.setToolTip(
             "SHAP attribution: red pixels pushed the class up, blue ones down, "
