@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.controllers.inspect import GalleryFilter, InspectController
+from inspector.controllers.entries import GalleryFilter
+from inspector.controllers.inspect import InspectController
 from inspector.controllers.labels import LabelService
 from inspector.controllers.scoring import load_predictor
 from inspector.jobs import SyncRunner

@@ -35,8 +35,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.controllers.entries import Entry, GalleryFilter
 from inspector.controllers.heatmaps import Heatmap
-from inspector.controllers.inspect import Entry, GalleryFilter, InspectController
+from inspector.controllers.inspect import InspectController
 from inspector.domain import NO_DEFECT, InspectorError, LabelStatus, Progress
 from inspector.gui import jobs
 from inspector.gui.qtcompat import emit

@@ -26,7 +26,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from inspector.controllers.inspect import Entry, GalleryFilter, InspectController
+from inspector.controllers.entries import Entry, GalleryFilter
+from inspector.controllers.inspect import InspectController
 from inspector.domain import ImageLoadError, LabelStatus
 from inspector.gui.qtcompat import emit
 from inspector.gui.workers import Runner
