@@ -1,6 +1,6 @@
 """``inspector explain``: SHAP (expected-gradients) heatmaps without the GUI, and the checks report.
 
-    inspector explain IMAGE [--class C ...] [--model DIR] --out PNG [--gradcam]
+    inspector explain IMAGE [--class C ...] [--model DIR] --out PNG [--gradcam] [--save-values NPY]
     inspector explain --report [--split test] [--data DIR] [--boxes DIR] [--limit N]
     inspector explain --make-background --data DIR [--model DIR]   # store background.npz in DIR
 
@@ -30,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model", metavar="DIR", help="model version folder (default: the shipped model)"
     )
     p.add_argument("--out", metavar="PNG", help="where to write the overlay image")
+    p.add_argument(
+        "--save-values",
+        metavar="NPY",
+        help="also (or only) write the raw signed maps as float32 .npy at the image's resolution: "
+        "(H, W) for one --class, else (classes, H, W) in the model card's order",
+    )
     p.add_argument(
         "--opacity", type=fraction, default=0.6, help="heatmap opacity 0..1 (default 0.6)"
     )
@@ -110,12 +116,17 @@ def run(args: argparse.Namespace) -> int:
         return _report(explainer, args)
     if not args.image:
         raise DatasetError("give an IMAGE to explain, or --report")
-    if not args.out:
-        raise DatasetError("--out PNG is required: where to write the heatmap")
-    if Path(args.out).is_dir():
-        from inspector.domain import OutputError
+    if not args.out and not args.save_values:
+        raise DatasetError(
+            "--out PNG (the heatmap) or --save-values NPY (the raw maps) is required"
+        )
+    for target, what in ((args.out, "PNG"), (args.save_values, "NPY")):
+        if target and Path(target).is_dir():
+            from inspector.domain import OutputError
 
-        raise OutputError(f"{args.out}: is a folder; --out names the PNG file to write")
+            raise OutputError(f"{target}: is a folder; name the {what} file to write")
+    if args.save_values and args.classes and len(args.classes) > 1:
+        raise DatasetError("--save-values takes one --class (an (H, W) map) or none (all classes)")
     for c in args.classes or ():  # before the work, not after it
         if c not in explainer.classes:
             from inspector.domain import ModelError
@@ -151,6 +162,10 @@ def _image(explainer, args: argparse.Namespace) -> int:
         f"background: {expl.background_source}",
         file=sys.stderr,
     )
+    if args.save_values:
+        _save_values(args.save_values, expl, args.classes)
+    if not args.out:
+        return 0
     panels = []
     width = max(len(c) for c in classes)
     for c in classes:
@@ -188,6 +203,26 @@ def _image(explainer, args: argparse.Namespace) -> int:
         raise OutputError(f"{args.out}: cannot write the heatmap ({exc.strerror or exc})") from None
     print(f"wrote {path}", file=sys.stderr)
     return 0
+
+
+def _save_values(target: str, expl, classes: list[str] | None) -> None:
+    """The signed maps, float32, at the image's resolution, written atomically."""
+    import io
+
+    import numpy as np
+
+    from inspector import atomic
+    from inspector.domain import OutputError
+
+    maps = expl.maps[expl.index(classes[0])] if classes else expl.maps
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(maps, dtype=np.float32))
+    try:
+        path = atomic.write_bytes(target, buf.getvalue())
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write the maps ({exc.strerror or exc})") from None
+    shape = "×".join(str(n) for n in maps.shape)
+    print(f"wrote {path} (float32 {shape})", file=sys.stderr)
 
 
 def _gradcam_map(explainer, gray, cls: str):

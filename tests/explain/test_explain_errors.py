@@ -125,3 +125,20 @@ def test_cli_make_background_stores_it_in_the_model_folder(
     )
     assert (d / "background.npz").is_file()
     assert Explainer(d).background.source.startswith("training data")
+
+
+def test_cli_saves_the_raw_signed_maps_for_anyone_to_score(
+    model_with_background, plate_png, tmp_path
+):
+    common = ["--model", str(model_with_background), "--cache", str(tmp_path / "c")]
+    every = tmp_path / "all.npy"
+    assert main(["explain", str(plate_png), *common, "--save-values", str(every)]) == 0
+    maps = np.load(every)
+    assert maps.dtype == np.float32 and maps.shape == (3, 96, 80)  # classes × the image's H × W
+    one = tmp_path / "scratches.npy"
+    argv = ["explain", str(plate_png), "--class", "scratches", *common, "--save-values", str(one)]
+    assert main(argv) == 0
+    # the card's order: scratches is the third class; the same map as in the full set (the
+    # full set went through the cache, which keeps float16)
+    np.testing.assert_allclose(np.load(one), maps[2], rtol=2e-3, atol=1e-3 * np.abs(maps).max())
+    assert (maps > 0).any() and (maps < 0).any()  # signed, not a rendered picture
