@@ -55,6 +55,8 @@ class InspectController:
         self.heatmap_on = False
         self.heatmap_class = ""
         self.heatmaps_ready = False  # torch and the weights are loaded
+        self.positive_only = False  # show evidence for the class only
+        self._shown: Heatmap | None = None  # the map on screen, redrawn when the look changes
         self.last_action = time.monotonic()  # the person's last selection or decision
         self._undo: list[str] = []
         self._redo: list[str] = []
@@ -74,6 +76,7 @@ class InspectController:
         self.heatmap = Signal()  # (Heatmap | None): None clears the overlay
         self.heatmap_message = Signal()  # (text)
         self.heatmap_progress = Signal()  # (Progress | None): None = not computing
+        self.heatmap_method = Signal()  # (text): which method drew the map on screen
 
     # -- model, store, classes ---------------------------------------------------------------
     def set_service(self, service: LabelService | None) -> None:
@@ -389,6 +392,12 @@ class InspectController:
             self.heatmap.emit(None)
             self.heatmap_progress.emit(None)
 
+    def set_positive_only(self, on: bool) -> None:
+        """Show only the evidence for the class (red), or for and against it (red and blue)."""
+        self.positive_only = on
+        if self._shown is not None and self.heatmap_on:
+            self.heatmap.emit(self._shown)
+
     def set_heatmap_class(self, cls: str) -> None:
         if cls and cls != self.heatmap_class:
             self.heatmap_class = cls
@@ -440,6 +449,7 @@ class InspectController:
             self.heatmap_message.emit(f"Heatmaps ready ({device}): press H")
 
     def request_heatmap(self) -> None:
+        self._shown = None
         path, cls = self.current, self.heatmap_class
         if not path or not cls:
             return
@@ -465,12 +475,14 @@ class InspectController:
     def _on_heatmap(self, h: Heatmap) -> None:
         if h.path != self.current or not self.heatmap_on or h.cls != self.heatmap_class:
             return
+        self._shown = h
         self.heatmap.emit(h)
         if not h.final:
             self.heatmap_message.emit(f"{h.cls}: first look ({h.samples} samples), refining…")
         else:
             self.heatmap_progress.emit(None)
             self.heatmap_message.emit(f"{h.cls}{' (cached)' if h.cached else ''}")
+            self.heatmap_method.emit("SHAP · expected gradients")
 
     def _on_heatmap_error(self, exc: InspectorError) -> None:
         self.heatmap_progress.emit(None)

@@ -59,10 +59,10 @@ def load_full_image(path: str, cancel: CancelFn = never) -> LoadedImage:
     return LoadedImage(path, gray_to_qimage(gray), w, h, find_voc_boxes(path))
 
 
-def colorize(heat) -> QImage:
+def colorize(heat, positive_only: bool = False) -> QImage:
     """A 2-D attribution map -> RGBA QImage in the one overlay colour map (:mod:`inspector.colormap`)."""
     from inspector.colormap import to_rgba
 
-    rgba = to_rgba(heat)
+    rgba = to_rgba(heat, positive_only=positive_only)
     hh, ww = rgba.shape[:2]
     return QImage(rgba.data, ww, hh, ww * 4, QImage.Format.Format_RGBA8888).copy()

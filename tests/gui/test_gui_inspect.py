@@ -179,6 +179,19 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
     panel.class_combo.setCurrentIndex(other)  # all classes were computed: served from the cache
     qtbot.waitUntil(lambda: shown[-1].endswith("(cached)"), timeout=10000)
     assert shown[-1] == f"{panel.class_combo.itemText(other)} (cached)"
+    assert panel.title() == "Explanation (SHAP · expected gradients)"  # the method is named
+
+    def blue_pixels() -> int:
+        img = view.image_view._overlay.pixmap().toImage()
+        return sum(
+            (c := img.pixelColor(x, y)).alpha() > 0 and c.blue() > c.red() + 40
+            for y in range(0, img.height(), 2)
+            for x in range(0, img.width(), 2)
+        )
+
+    assert blue_pixels() > 0  # evidence against the class is drawn blue
+    qtbot.keyClick(view, Qt.Key.Key_P)  # evidence for the class only
+    assert win.controller.positive_only and blue_pixels() == 0
     qtbot.keyClick(view, Qt.Key.Key_H)
     assert not view.image_view.overlay_visible()
 

@@ -68,6 +68,7 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("Ctrl+Z",), "undo", "Undo the last label decision"),
     (("Ctrl+Shift+Z", "Ctrl+Y"), "redo", "Redo"),
     (("H",), "heatmap", "Show / hide the SHAP heatmap"),
+    (("P",), "positive", "Heatmap: evidence for the class only / for and against"),
     (("F",), "fit", "Fit the image to the view"),
     (("Ctrl+1",), "actual", "Actual size (1:1)"),
     (("Ctrl+K",), "acknowledge", "Acknowledge the defect alarms of the watched folder"),
@@ -183,6 +184,7 @@ class InspectView(QWidget):
         self.explain = ExplainPanel()
         self.explain.toggled.connect(controller.show_heatmap)
         self.explain.class_chosen.connect(controller.set_heatmap_class)
+        self.explain.positive_only_changed.connect(controller.set_positive_only)
         self.explain.opacity_changed.connect(self.image_view.set_overlay_opacity)
         self.keys_hint = QLabel(
             "1-9 toggle · Enter accept · 0/N no defect · ←/→ move · Ctrl+Z undo · F1 help"
@@ -240,6 +242,7 @@ class InspectView(QWidget):
         c.heatmap.connect(self._show_heatmap)
         c.heatmap_message.connect(lambda text: self.explain.set_message(text))
         c.heatmap_progress.connect(self._show_heatmap_progress)
+        c.heatmap_method.connect(lambda text: self.explain.setTitle(f"Explanation ({text})"))
 
     def _on_inserted(self) -> None:
         self.show_images()
@@ -341,7 +344,7 @@ class InspectView(QWidget):
             self.image_view.clear_overlay()
             self.explain.edge_flag.setVisible(False)
             return
-        self.image_view.set_overlay(jobs.colorize(h.values))
+        self.image_view.set_overlay(jobs.colorize(h.values, positive_only=self.ctl.positive_only))
         self.explain.edge_flag.setVisible(h.edge_attention)
 
     def _show_heatmap_progress(self, p: Progress | None) -> None:
@@ -425,6 +428,7 @@ class InspectView(QWidget):
             "undo": c.undo,
             "redo": c.redo,
             "heatmap": self.explain.show_box.toggle,
+            "positive": self.explain.positive_box.toggle,
             "fit": self.image_view.fit,
             "actual": self.image_view.actual_size,
             "acknowledge": c.acknowledge_alarms,

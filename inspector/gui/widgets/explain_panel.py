@@ -20,6 +20,7 @@ from inspector.gui.widgets.image_view import ColorBar
 
 class ExplainPanel(QGroupBox):
     toggled = Signal(bool)  # show the heatmap or not
+    positive_only_changed = Signal(bool)  # evidence for the class only, or for and against
     class_chosen = Signal(str)  # the person picked another class
     opacity_changed = Signal(float)
 
@@ -27,6 +28,8 @@ class ExplainPanel(QGroupBox):
         super().__init__("Explanation (SHAP)", parent)
         self.setObjectName("explainPanel")
         self.show_box = QCheckBox("Show heatmap (H)")
+        self.positive_box = QCheckBox("Evidence for the class only (P)")
+        self.positive_box.setToolTip("Hide the blue pixels (evidence against the class)")
         self.class_combo = QComboBox()
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
@@ -48,11 +51,13 @@ class ExplainPanel(QGroupBox):
         grid.addWidget(self.class_combo, 1, 1)
         grid.addWidget(QLabel("Opacity"), 2, 0)
         grid.addWidget(self.opacity, 2, 1)
-        grid.addWidget(self.progress, 3, 0, 1, 2)
-        grid.addWidget(self.message, 4, 0, 1, 2)
-        grid.addWidget(self.edge_flag, 5, 0, 1, 2)
-        grid.addWidget(self.colorbar, 0, 2, 6, 1)
+        grid.addWidget(self.positive_box, 3, 0, 1, 2)
+        grid.addWidget(self.progress, 4, 0, 1, 2)
+        grid.addWidget(self.message, 5, 0, 1, 2)
+        grid.addWidget(self.edge_flag, 6, 0, 1, 2)
+        grid.addWidget(self.colorbar, 0, 2, 7, 1)
         self.show_box.toggled.connect(lambda on: emit(self.toggled, on))
+        self.positive_box.toggled.connect(lambda on: emit(self.positive_only_changed, on))
         self.class_combo.currentIndexChanged.connect(
             lambda _i: emit(self.class_chosen, self.class_combo.currentText())
         )
