@@ -66,3 +66,35 @@ def colorize(heat, positive_only: bool = False) -> QImage:
     rgba = to_rgba(heat, positive_only=positive_only)
     hh, ww = rgba.shape[:2]
     return QImage(rgba.data, ww, hh, ww * 4, QImage.Format.Format_RGBA8888).copy()
+
+
+#: The strongest region's outline: the positive evidence above this share of its maximum,
+#: after a 9 px box blur (the pointing game's smoothing), so one hot pixel is not a region.
+CONTOUR_LEVEL = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedHeatmap:
+    overlay: QImage
+    contours: list[list[tuple[float, float]]]  # polygons in image pixels: the strongest region
+
+
+def render_heatmap(
+    values, positive_only: bool = False, cancel: CancelFn = never
+) -> RenderedHeatmap:
+    """Colour a signed map and outline its strongest region (runs in a worker: numpy + OpenCV)."""
+    import cv2
+    import numpy as np
+
+    overlay = colorize(values, positive_only=positive_only)
+    check(cancel)
+    pos = np.clip(np.nan_to_num(np.asarray(values, np.float32)), 0, None)
+    smooth = cv2.blur(pos, (9, 9))
+    top = float(smooth.max())
+    contours: list[list[tuple[float, float]]] = []
+    if top > 0:
+        mask = (smooth >= CONTOUR_LEVEL * top).astype(np.uint8)
+        found, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        biggest = sorted(found, key=cv2.contourArea, reverse=True)[:3]
+        contours = [[(float(x), float(y)) for x, y in c.reshape(-1, 2)] for c in biggest]
+    return RenderedHeatmap(overlay, contours)

@@ -168,7 +168,8 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
     qtbot.keyClick(view, Qt.Key.Key_H)  # the shortcut from F1's list
     cls = panel.current_class()
     qtbot.waitUntil(lambda: shown and shown[-1] == cls, timeout=60000)  # the final map
-    assert view.image_view.overlay_visible()
+    qtbot.waitUntil(view.image_view.overlay_visible, timeout=10000)
+    qtbot.waitUntil(lambda: view.image_view.contour_count() > 0, timeout=10000)  # outlined
     looks = [m for m in shown if "first look" in m]
     assert looks and looks[0].startswith(f"{cls}: first look (6 samples)")  # before the final
     assert shown.index(looks[0]) < len(shown) - 1
@@ -191,7 +192,8 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
 
     assert blue_pixels() > 0  # evidence against the class is drawn blue
     qtbot.keyClick(view, Qt.Key.Key_P)  # evidence for the class only
-    assert win.controller.positive_only and blue_pixels() == 0
+    assert win.controller.positive_only
+    qtbot.waitUntil(lambda: blue_pixels() == 0, timeout=10000)
     qtbot.keyClick(view, Qt.Key.Key_H)
     assert not view.image_view.overlay_visible()
 

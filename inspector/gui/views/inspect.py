@@ -341,11 +341,24 @@ class InspectView(QWidget):
 
     def _show_heatmap(self, h: Heatmap | None) -> None:
         if h is None:
+            self.runner.cancel("overlay")
             self.image_view.clear_overlay()
             self.explain.edge_flag.setVisible(False)
             return
-        self.image_view.set_overlay(jobs.colorize(h.values, positive_only=self.ctl.positive_only))
+        self.runner.submit(
+            "overlay",
+            jobs.render_heatmap,
+            h.values,
+            self.ctl.positive_only,
+            on_result=lambda r, p=h.path: self._on_rendered(p, r),
+        )
         self.explain.edge_flag.setVisible(h.edge_attention)
+
+    def _on_rendered(self, path: str, r: jobs.RenderedHeatmap) -> None:
+        if path != self.ctl.current or not self.ctl.heatmap_on:
+            return
+        self.image_view.set_overlay(r.overlay)
+        self.image_view.set_contours(r.contours)
 
     def _show_heatmap_progress(self, p: Progress | None) -> None:
         if p is None:

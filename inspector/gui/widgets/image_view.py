@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
     QImage,
     QLinearGradient,
     QPainter,
+    QPainterPath,
     QPen,
     QPixmap,
+    QPolygonF,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QGraphicsPathItem,
     QGraphicsPixmapItem,
     QGraphicsRectItem,
     QGraphicsScene,
@@ -61,6 +64,13 @@ class ImageView(QGraphicsView):
         self._scene.addItem(self._image)
         self._scene.addItem(self._overlay)
         self._boxes: list[QGraphicsRectItem | QGraphicsSimpleTextItem] = []
+        self._contour = QGraphicsPathItem()
+        pen = QPen(QColor(255, 235, 59), 2, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self._contour.setPen(pen)
+        self._contour.setZValue(3)
+        self._contour.setToolTip("the strongest evidence for the class")
+        self._scene.addItem(self._contour)
         self._fit = True
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
@@ -102,6 +112,19 @@ class ImageView(QGraphicsView):
     def clear_overlay(self) -> None:
         self._overlay.setPixmap(QPixmap())
         self._overlay.setVisible(False)
+        self._contour.setPath(QPainterPath())
+
+    def set_contours(self, polygons: list[list[tuple[float, float]]]) -> None:
+        """Outline regions (image pixel coordinates) over the overlay."""
+        path = QPainterPath()
+        for poly in polygons:
+            if len(poly) >= 3:
+                path.addPolygon(QPolygonF([QPointF(x + 0.5, y + 0.5) for x, y in poly]))
+                path.closeSubpath()
+        self._contour.setPath(path)
+
+    def contour_count(self) -> int:
+        return self._contour.path().elementCount()
 
     def overlay_visible(self) -> bool:
         return self._overlay.isVisible()
