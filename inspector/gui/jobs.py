@@ -95,6 +95,8 @@ def render_heatmap(
     if top > 0:
         mask = (smooth >= CONTOUR_LEVEL * top).astype(np.uint8)
         found, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        biggest = sorted(found, key=cv2.contourArea, reverse=True)[:3]
-        contours = [[(float(x), float(y)) for x, y in c.reshape(-1, 2)] for c in biggest]
+        y, x = np.unravel_index(int(np.argmax(smooth)), smooth.shape)
+        # the one region around the map's maximum (the pointing game's point), not every blob
+        strongest = [c for c in found if cv2.pointPolygonTest(c, (float(x), float(y)), False) >= 0]
+        contours = [[(float(px), float(py)) for px, py in c.reshape(-1, 2)] for c in strongest[:1]]
     return RenderedHeatmap(overlay, contours)

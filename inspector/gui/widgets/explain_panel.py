@@ -28,7 +28,7 @@ class ExplainPanel(QGroupBox):
         super().__init__("Explanation (SHAP)", parent)
         self.setObjectName("explainPanel")
         self.show_box = QCheckBox("Show heatmap (H)")
-        self.positive_box = QCheckBox("Evidence for the class only (P)")
+        self.positive_box = QCheckBox("Only for the class (P)")
         self.positive_box.setToolTip("Hide the blue pixels (evidence against the class)")
         self.class_combo = QComboBox()
         self.opacity = QSlider(Qt.Orientation.Horizontal)
