@@ -190,7 +190,7 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
             for x in range(0, img.width(), 2)
         )
 
-    assert blue_pixels() > 0  # evidence against the class is drawn blue
+    qtbot.waitUntil(lambda: blue_pixels() > 0, timeout=10000)  # evidence against: blue
     qtbot.keyClick(view, Qt.Key.Key_P)  # evidence for the class only
     assert win.controller.positive_only
     qtbot.waitUntil(lambda: blue_pixels() == 0, timeout=10000)
