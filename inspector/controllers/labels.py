@@ -116,6 +116,27 @@ class LabelService:
     def redo(self, path: str) -> Decision:
         return self._decision(path, self._store.redo(path, user=self.user, role=self.role))
 
+    # -- supervisors (issue 11) --------------------------------------------------------------
+    def active_thresholds(self, version: str) -> tuple[float, ...] | None:
+        """The model version's active threshold revision (None when the store does not know it).
+
+        The hook for "predictions everywhere use the active revision": after loading a model,
+        set ``predictor.thresholds`` to this when it differs from the card's.
+        """
+        from inspector.store import StoreError
+
+        try:
+            rev = self._store.active_thresholds(version)
+        except StoreError:
+            return None
+        return None if rev is None else rev.thresholds
+
+    def supervision(self):
+        """The supervisors' adapter (sign-off queue, reviews, threshold revisions, evaluation)."""
+        from inspector.controllers.supervision import Supervision
+
+        return Supervision(self._store, self.user, self.role)
+
     def _decision(self, path: str, ev) -> Decision:
         return Decision(path, ev.kind, ev.labels, self._store.status(path), ev.user, ev.role)
 
