@@ -49,8 +49,8 @@ COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC
 SLIDER_STEPS = 1000
 
 
-def _fmt(v: float) -> str:
-    return "—" if not np.isfinite(v) else f"{v:.3f}"
+def _fmt(v: float, digits: int = 3) -> str:
+    return "—" if not np.isfinite(v) else f"{v:.{digits}f}"
 
 
 class _ClassRow:
@@ -295,7 +295,7 @@ class MetricsView(QWidget):
         for k, c in enumerate(ev.curves):
             self.pr_curves[k].setData(c.recall, c.precision, stepMode=None)
             self.roc_curves[k].setData(c.fpr, c.tpr)
-            self.rows[k].ap.setText(_fmt(c.ap))
+            self.rows[k].ap.setText(_fmt(c.ap, 4))
             self.rows[k].name.setToolTip(
                 f"{c.positives} labelled plates, ROC AUC {_fmt(c.roc_auc)}"
             )
@@ -304,7 +304,7 @@ class MetricsView(QWidget):
             span = f" · labelled {(ev.since or '')[:10]} – {(ev.until or '')[:10]}"
         self.summary.setText(
             f"<b>{ev.model_version}</b> on {IMAGE_SET_NAMES[ev.image_set]}{span}: "
-            f"<b>{ev.n:,}</b> scored plates · macro AP <b>{_fmt(ev.macro_ap)}</b> · "
+            f"<b>{ev.n:,}</b> scored plates · macro AP <b>{_fmt(ev.macro_ap, 4)}</b> · "
             + " · ".join(f"{c.name} {c.positives}" for c in ev.curves)
         )
 

@@ -183,8 +183,9 @@ class ReviewQueueView(QWidget):
         self.table.setWordWrap(False)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        hh.setStretchLastSection(False)
-        for col, w in enumerate((96, 250, 90, 70, 80, 120)):
+        hh.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)  # why: takes what is left
+        hh.setMinimumSectionSize(40)
+        for col, w in enumerate((92, 200, 92, 92, 104, 120)):
             self.table.setColumnWidth(col, w)
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: controller.select(cur.row()) if cur.isValid() else None
@@ -250,7 +251,7 @@ class ReviewQueueView(QWidget):
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
         self.split.setStretchFactor(2, 0)
-        self.split.setSizes([560, 420, 300])
+        self.split.setSizes([720, 380, 300])
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addLayout(bar)
