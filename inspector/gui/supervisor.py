@@ -34,6 +34,7 @@ class SupervisorViews:
         win.add_view(self.metrics_view, "Metrics", "F5")
         self.count_label = QLabel("")
         self.count_label.setObjectName("queueCount")
+        self.count_label.setMinimumWidth(170)
         self.count_label.setToolTip("Doubtful decisions waiting for a supervisor's sign-off (F4)")
         win.statusBar().addPermanentWidget(self.count_label)
         self.queue.count_changed.connect(

@@ -132,3 +132,25 @@ def test_an_inspector_can_look_but_not_save_or_sign_off(
     )
     with LabelStore.open(workspace) as store:
         assert len(store.threshold_revisions(MODEL)) == 1
+
+
+def test_long_curves_are_thinned_for_drawing_without_changing_their_shape():
+    from inspector import metrics as m
+    from inspector.gui.views.metrics import DRAW_MAX_POINTS, drawable
+
+    rng = np.random.default_rng(0)
+    y = rng.random(20000) < 0.2
+    s = np.clip(y * 0.2 + rng.random(20000) * 0.8, 0, 1)
+    prec, rec, _ = m.pr_curve(y, s)
+    x2, y2 = drawable(rec, prec)
+    assert len(x2) < len(rec) / 2 and (x2[0], y2[0], x2[-1], y2[-1]) == (
+        rec[0],
+        prec[0],
+        rec[-1],
+        prec[-1],
+    )
+    # every dropped vertex lies within 1/4000 of the drawn polyline's vertices' grid
+    grid = {(round(a * 4000), round(b * 4000)) for a, b in zip(x2, y2, strict=True)}
+    assert len(grid) == len(x2)
+    short = rec[:DRAW_MAX_POINTS], prec[:DRAW_MAX_POINTS]
+    assert drawable(*short)[0] is short[0]  # short curves are drawn as they are

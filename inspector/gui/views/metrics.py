@@ -53,6 +53,26 @@ def _fmt(v: float, digits: int = 3) -> str:
     return "—" if not np.isfinite(v) else f"{v:.{digits}f}"
 
 
+#: Curves with more vertices than this are thinned for drawing (never for the numbers).
+DRAW_MAX_POINTS = 2000
+
+
+def drawable(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The curve with the vertices a plot cannot show dropped: points closer than 1/4000 of the
+    axis to the previous kept one, and middles of horizontal or vertical runs."""
+    if len(x) <= DRAW_MAX_POINTS:
+        return x, y
+    qx, qy = np.round(x * 4000), np.round(y * 4000)
+    keep = np.r_[True, (np.diff(qx) != 0) | (np.diff(qy) != 0)]
+    qx, qy, x, y = qx[keep], qy[keep], x[keep], y[keep]
+    if len(x) > 2:
+        mid_h = (qy[1:-1] == qy[:-2]) & (qy[1:-1] == qy[2:])
+        mid_v = (qx[1:-1] == qx[:-2]) & (qx[1:-1] == qx[2:])
+        keep = np.r_[True, ~(mid_h | mid_v), True]
+        x, y = x[keep], y[keep]
+    return x, y
+
+
 class _ClassRow:
     """The widgets of one class's row (made once per class list)."""
 
@@ -67,7 +87,7 @@ class _ClassRow:
         self.slider.setObjectName(f"threshold_{name}")
         self.slider.valueChanged.connect(lambda v: on_move(v / SLIDER_STEPS))
         self.value = QLabel("")
-        self.value.setMinimumWidth(36)
+        self.value.setFixedWidth(48)  # a bold value must not re-lay-out the grid
         self.numbers = QLabel("")
         self.numbers.setObjectName("valuesText")
         self.counts = QLabel("")
@@ -94,6 +114,7 @@ class MetricsView(QWidget):
         self.roc_curves: list[pg.PlotDataItem] = []
         self.pr_points: list[pg.ScatterPlotItem] = []
         self.roc_points: list[pg.ScatterPlotItem] = []
+        self._shown_pairs: np.ndarray | None = None  # what the pairs table shows (redraw cache)
 
         # -- what to measure --
         self.model_combo = QComboBox()
@@ -145,6 +166,7 @@ class MetricsView(QWidget):
             plot.setYRange(0, 1.0, padding=0.02)
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMenuEnabled(False)
+            plot.getViewBox().disableAutoRange()  # a moving point must not rescale the axes
             plot.setMinimumHeight(160)
         self.roc_plot.plot([0, 1], [0, 1], pen=pg.mkPen("#555", style=Qt.PenStyle.DashLine))
         self.legend = self.pr_plot.addLegend(offset=(-8, -8), labelTextColor="#e4e6e8")
@@ -277,8 +299,10 @@ class MetricsView(QWidget):
         for k, name in enumerate(classes):
             color = COLORS[k % len(COLORS)]
             pen = pg.mkPen(color, width=2)
-            self.pr_curves.append(self.pr_plot.plot([], [], pen=pen, name=name))
-            self.roc_curves.append(self.roc_plot.plot([], [], pen=pen))
+            # 10,000 plates make curves of up to 10,000 vertices: draw at most a few per pixel
+            fast = {"autoDownsample": True, "downsampleMethod": "peak", "skipFiniteCheck": True}
+            self.pr_curves.append(self.pr_plot.plot([], [], pen=pen, name=name, **fast))
+            self.roc_curves.append(self.roc_plot.plot([], [], pen=pen, **fast))
             for plot, points in ((self.pr_plot, self.pr_points), (self.roc_plot, self.roc_points)):
                 sp = pg.ScatterPlotItem(
                     size=11, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(color)
@@ -293,8 +317,8 @@ class MetricsView(QWidget):
     def _show_evaluation(self, ev: Evaluation) -> None:
         self._make_class_items(ev.classes)
         for k, c in enumerate(ev.curves):
-            self.pr_curves[k].setData(c.recall, c.precision, stepMode=None)
-            self.roc_curves[k].setData(c.fpr, c.tpr)
+            self.pr_curves[k].setData(*drawable(c.recall, c.precision))
+            self.roc_curves[k].setData(*drawable(c.fpr, c.tpr))
             self.rows[k].ap.setText(_fmt(c.ap, 4))
             self.rows[k].name.setToolTip(
                 f"{c.positives} labelled plates, ROC AUC {_fmt(c.roc_auc)}"
@@ -313,7 +337,7 @@ class MetricsView(QWidget):
         row.slider.blockSignals(True)
         row.slider.setValue(round(pt.threshold * SLIDER_STEPS))
         row.slider.blockSignals(False)
-        row.value.setText(f"{pt.threshold:.3f}")
+
         row.numbers.setText(
             f"P {pt.precision:.3f} · R {pt.recall:.3f} · "
             f"{pt.misses_per_1000:5.1f} missed · {pt.false_alarms_per_1000:5.1f} FA"
@@ -323,7 +347,9 @@ class MetricsView(QWidget):
         self.roc_points[k].setData([pt.fpr], [pt.recall])
         active = self.ctl.state.active
         moved = active is not None and abs(active.thresholds[k] - pt.threshold) > 1e-9
-        row.value.setStyleSheet("color: #ffca28; font-weight: bold;" if moved else "")
+        # moved from the active revision: highlighted (rich text; a style sheet would re-polish)
+        text = f"{pt.threshold:.3f}"
+        row.value.setText(f"<b style='color:#ffca28'>{text}</b>" if moved else text)
 
     def _show_pairs(self, m: np.ndarray, names: list[str]) -> None:
         n = len(names)
@@ -337,9 +363,15 @@ class MetricsView(QWidget):
                     item = QTableWidgetItem()
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                     self.pairs.setItem(i, j, item)
+            self._shown_pairs = None
         top = max(int(m.max()), 1)
+        old = self._shown_pairs
+        same_scale = old is not None and max(int(old.max()), 1) == top
+        self._shown_pairs = m.copy()
         for i in range(n):
             for j in range(n):
+                if same_scale and old[i, j] == m[i, j]:
+                    continue  # a slider move changes one class's row and column only
                 item = self.pairs.item(i, j)
                 v = int(m[i, j])
                 item.setText(str(v) if v else "·")

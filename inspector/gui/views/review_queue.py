@@ -74,10 +74,24 @@ class QueueTableModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items: list[QueueItem] = []
+        self._rows: list[tuple[str, ...]] = []  # display texts, made once per page
+        self._edge: list[bool] = []
 
     def set_items(self, items: list[QueueItem]) -> None:
         self.beginResetModel()
         self.items = list(items)
+        self._rows = [
+            (
+                Path(it.path).name,
+                "; ".join(reasons(it)),
+                _labels(it.labels),
+                it.labelled_by,
+                _when(it.labelled_at),
+                it.seen_model or it.model_version,
+            )
+            for it in self.items
+        ]
+        self._edge = ["edge" in it.flags for it in self.items]
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -94,20 +108,12 @@ class QueueTableModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0):
         if not index.isValid():
             return None
-        it = self.items[index.row()]
-        col = index.column()
+        row, col = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                Path(it.path).name,
-                "; ".join(reasons(it)),
-                _labels(it.labels),
-                it.labelled_by,
-                _when(it.labelled_at),
-                it.seen_model or it.model_version,
-            )[col]
+            return self._rows[row][col]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join([it.path, *reasons(it)])
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1 and "edge" in it.flags:
+            return f"{self.items[row].path}\n{self._rows[row][1]}"
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1 and self._edge[row]:
             return QColor(255, 179, 0)
         return None
 
@@ -153,6 +159,9 @@ class ReviewQueueView(QWidget):
         self.next_btn.clicked.connect(controller.next_page)
         self.page_label = QLabel("")
         self.page_label.setObjectName("pageLabel")
+        # fixed sizes: a changing text must not re-lay-out (and repaint) the whole view
+        self.page_label.setFixedWidth(150)
+        self.page_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.report_btn = QPushButton("Sign-off report…")
         self.report_btn.setToolTip("CSV and printable PDF of the review decisions (Ctrl+R)")
         self.report_btn.clicked.connect(self.report_dialog)
@@ -210,6 +219,8 @@ class ReviewQueueView(QWidget):
         self.info.setObjectName("reviewInfo")
         self.info.setWordWrap(True)
         self.info.setTextFormat(Qt.TextFormat.RichText)
+        self.info.setFixedHeight(150)
+        self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.approve_btn = QPushButton("Approve  (A)")
         self.approve_btn.setObjectName("approveButton")
         self.approve_btn.clicked.connect(controller.approve)
@@ -229,6 +240,8 @@ class ReviewQueueView(QWidget):
         self.feedback = QLabel("")
         self.feedback.setObjectName("reviewFeedback")
         self.feedback.setWordWrap(True)
+        self.feedback.setFixedHeight(60)
+        self.feedback.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         keys = QLabel("A approve · O override · H heatmap · ↑/↓ move · PgUp/PgDn page")
         keys.setObjectName("keysHint")
         keys.setWordWrap(True)
