@@ -267,6 +267,10 @@ class MetricsController:
                 f"for {ev.model_version}"
             )
 
+    def invalidate(self) -> None:
+        """The labels changed (a review, an override): measure again when the view is shown."""
+        self.state.evaluation = None
+
     # -- thresholds ------------------------------------------------------------------------------
     def point(self, k: int) -> OperatingPoint:
         ev = self.state.evaluation

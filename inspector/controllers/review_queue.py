@@ -100,6 +100,7 @@ class ReviewQueueController:
         self.model_version = ""
         self.workspace = ""
         self.heatmap_class = ""
+        self.bands = (0.1, 0.2)  # the workspace's low-confidence bands, read with the service
         # -- what the view listens to --
         self.page_changed = Signal()  # (items, offset, total)
         self.count_changed = Signal()  # (total)
@@ -115,6 +116,8 @@ class ReviewQueueController:
         self.sup = sup
         self.workspace = workspace
         self.offset = 0
+        if sup is not None:
+            self.bands = sup.bands()
         self.refresh_filters()
         self.refresh()
 
@@ -178,6 +181,10 @@ class ReviewQueueController:
         self.current = item
         self.heatmap.emit(None)
         self.current_changed.emit(item)
+
+    def reasons(self, item: QueueItem) -> list[str]:
+        """Why ``item`` is in the queue, with this workspace's bands."""
+        return reasons(item, *self.bands)
 
     def move(self, step: int) -> None:
         if self.current is None:

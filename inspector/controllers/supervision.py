@@ -67,6 +67,10 @@ class Supervision:
             labels=None if labels is None else list(labels),
         )
 
+    def bands(self) -> tuple[float, float]:
+        """The workspace's low-confidence bands (around a threshold; "no class passes")."""
+        return self._store.low_confidence_bands()
+
     def labellers(self) -> list[str]:
         return self._store.labellers()
 

@@ -41,7 +41,7 @@ class SupervisorViews:
             lambda n: self.count_label.setText(f"sign-off queue: {n:,}")
         )
         self.metrics.saved.connect(self._thresholds_saved)
-        self.queue.decided.connect(lambda _d: self.metrics.state.__setattr__("evaluation", None))
+        self.queue.decided.connect(lambda _d: self.metrics.invalidate())
 
     def set_service(self, service: LabelService | None) -> None:
         sup = None if service is None else service.supervision()

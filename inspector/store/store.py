@@ -517,6 +517,10 @@ class LabelStore:
                 none_band,
             )
 
+    def low_confidence_bands(self) -> tuple[float, float]:
+        """(band around a threshold, "none over" band) of the low-confidence rule."""
+        return predictions.bands(self._conn)
+
     def signoff_queue(
         self, filt: signoff.QueueFilter | None = None, *, limit: int = 100, offset: int = 0
     ) -> list[signoff.QueueItem]:

@@ -58,8 +58,10 @@ def test_supervisor_approves_overrides_and_reports(
         assert "scratches" in store.labels(second.path)
 
     # the sign-off report: CSV and a PDF with one row per decision
+    from inspector.gui.views.review_queue import ReportDialog
+
     pdf = tmp_path / "signoff.pdf"
-    view.write_report(None, None, str(pdf))
+    view.write_report(*ReportDialog(view).bounds(), str(pdf))  # default: this shift
     qtbot.waitUntil(lambda: "Sign-off report: 2 decisions" in view.feedback.text(), timeout=10000)
     assert pdf.read_bytes().startswith(b"%PDF")
     rows = list(csv.DictReader(pdf.with_suffix(".csv").open()))

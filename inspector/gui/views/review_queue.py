@@ -13,14 +13,25 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QDateTime,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
+    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -77,13 +88,13 @@ class QueueTableModel(QAbstractTableModel):
         self._rows: list[tuple[str, ...]] = []  # display texts, made once per page
         self._edge: list[bool] = []
 
-    def set_items(self, items: list[QueueItem]) -> None:
+    def set_items(self, items: list[QueueItem], why=reasons) -> None:
         self.beginResetModel()
         self.items = list(items)
         self._rows = [
             (
                 Path(it.path).name,
-                "; ".join(reasons(it)),
+                "; ".join(why(it)),
                 _labels(it.labels),
                 it.labelled_by,
                 _when(it.labelled_at),
@@ -116,6 +127,45 @@ class QueueTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 1 and self._edge[row]:
             return QColor(255, 179, 0)
         return None
+
+
+class ReportDialog(QDialog):
+    """The sign-off report's period: this shift (the last 8 hours) or any span, in UTC."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Sign-off report")
+        since, until = shift_bounds()
+        self.since = QDateTimeEdit(QDateTime.fromString(since[:19], Qt.DateFormat.ISODate))
+        self.until = QDateTimeEdit(QDateTime.fromString(until[:19], Qt.DateFormat.ISODate))
+        for w in (self.since, self.until):
+            w.setCalendarPopup(True)
+            w.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+        shift = QPushButton("This shift (last 8 h)")
+        shift.clicked.connect(self._shift)
+        form = QFormLayout(self)
+        form.addRow("From (UTC)", self.since)
+        form.addRow("To (UTC)", self.until)
+        form.addRow("", shift)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _shift(self) -> None:
+        since, until = shift_bounds()
+        self.since.setDateTime(QDateTime.fromString(since[:19], Qt.DateFormat.ISODate))
+        self.until.setDateTime(QDateTime.fromString(until[:19], Qt.DateFormat.ISODate))
+
+    def bounds(self) -> tuple[str, str]:
+        """ISO (UTC) ``since`` / ``until`` as the store compares them."""
+
+        def iso(w: QDateTimeEdit) -> str:
+            return w.dateTime().toString("yyyy-MM-ddTHH:mm:ss.000+00:00")
+
+        return iso(self.since), iso(self.until)
 
 
 class ReviewQueueView(QWidget):
@@ -300,7 +350,7 @@ class ReviewQueueView(QWidget):
             combo.blockSignals(False)
 
     def _show_page(self, items: list[QueueItem], offset: int, total: int) -> None:
-        self.table_model.set_items(items)
+        self.table_model.set_items(items, self.ctl.reasons)
         end = offset + len(items)
         self.page_label.setText(
             f"{offset + 1:,}–{end:,} of {total:,}" if items else f"0 of {total:,}"
@@ -323,7 +373,7 @@ class ReviewQueueView(QWidget):
         self._set_classes(tuple(item.probabilities))
         self.bars.set_prediction(self.ctl.prediction(item))
         self.bars.set_labels(item.labels)
-        why = "<br>".join(f"• {r}" for r in reasons(item))
+        why = "<br>".join(f"• {r}" for r in self.ctl.reasons(item))
         seen = f" (saw {item.seen_model})" if item.seen_model else ""
         self.info.setText(
             f"<b>Label:</b> {_labels(item.labels)} <i>({item.status.value})</i><br>"
@@ -404,15 +454,20 @@ class ReviewQueueView(QWidget):
 
     # -- the sign-off report ---------------------------------------------------------------------
     def report_dialog(self) -> None:
-        """Ask where to save the report of the current shift (last 8 h); CSV beside the PDF."""
+        """Ask for the period (default: this shift, the last 8 h) and where to save the PDF;
+        the CSV is written beside it."""
+        dlg = ReportDialog(self)
+        if not dlg.exec():
+            return
+        since, until = dlg.bounds()
         path, _ = QFileDialog.getSaveFileName(
             self,
-            "Save the sign-off report of this shift (last 8 h)",
+            "Save the sign-off report",
             f"signoff-{dt.datetime.now():%Y%m%d-%H%M}.pdf",
             "PDF (*.pdf)",
         )
         if path:
-            self.write_report(*shift_bounds(), path)
+            self.write_report(since, until, path)
 
     def write_report(self, since: str | None, until: str | None, pdf_path: str) -> None:
         """Write ``pdf_path`` and the CSV beside it (in a worker)."""
@@ -457,6 +512,10 @@ class ReviewQueueView(QWidget):
                 sc = QShortcut(QKeySequence(k), self)
                 sc.setContext(Qt.ShortcutContext.WindowShortcut)
                 sc.activated.connect(slot)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.ctl.refresh()  # decisions made in other views meanwhile
 
     def shutdown(self) -> None:
         for ch in ("review-page", "review-image", "review-heatmap", "signoff-report"):
