@@ -117,6 +117,8 @@ def test_an_inspector_can_look_but_not_save_or_sign_off(
     qtbot, make_window, tiny_model_dir, seeded, workspace
 ):
     win = open_window(qtbot, make_window, tiny_model_dir, "inspector", "ana")
+    win.resize(1024, 700)  # a line PC's small screen: the supervisors' views fit too
+    qtbot.waitUntil(lambda: win.width() == 1024)
     qtbot.keyClick(win, Qt.Key.Key_F4)
     review = win.supervisor.review_view
     qtbot.keyClick(review.table, Qt.Key.Key_A)

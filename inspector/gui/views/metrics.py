@@ -132,6 +132,11 @@ class MetricsView(QWidget):
             d.setEnabled(False)
         self.dates.toggled.connect(self.date_from.setEnabled)
         self.dates.toggled.connect(self.date_to.setEnabled)
+        for combo in (self.model_combo, self.set_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
         self.measure_btn = QPushButton("Measure")
         self.measure_btn.clicked.connect(self.measure)
         self.summary = QLabel("")

@@ -196,6 +196,12 @@ class ReviewQueueView(QWidget):
         self.dates.toggled.connect(self.date_to.setEnabled)
         for w in (self.model_combo, self.user_combo, self.dates, self.date_from, self.date_to):
             w.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        for combo in (self.model_combo, self.user_combo):
+            # never let a long model or user name widen the window (the combo elides instead)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
         self.model_combo.currentIndexChanged.connect(self._filter_edited)
         self.user_combo.currentIndexChanged.connect(self._filter_edited)
         self.dates.toggled.connect(self._filter_edited)
@@ -225,10 +231,13 @@ class ReviewQueueView(QWidget):
         bar.addWidget(QLabel("to"))
         bar.addWidget(self.date_to)
         bar.addStretch(1)
-        bar.addWidget(self.prev_btn)
-        bar.addWidget(self.page_label)
-        bar.addWidget(self.next_btn)
         bar.addWidget(self.report_btn)
+        pager = QHBoxLayout()
+        pager.addStretch(1)
+        pager.addWidget(self.prev_btn)
+        pager.addWidget(self.page_label)
+        pager.addWidget(self.next_btn)
+        pager.addStretch(1)
 
         # -- the queue --
         self.table_model = QueueTableModel(self)
@@ -307,8 +316,13 @@ class ReviewQueueView(QWidget):
         rv.addStretch(1)
         rv.addWidget(keys)
 
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.addWidget(self.table, 1)
+        lv.addLayout(pager)
         self.split = QSplitter(Qt.Orientation.Horizontal)
-        self.split.addWidget(self.table)
+        self.split.addWidget(left)
         self.split.addWidget(center)
         self.split.addWidget(right)
         self.split.setStretchFactor(0, 3)
