@@ -121,6 +121,13 @@ class Supervision:
         return self._store.scored(model_version, image_set, since, until)
 
 
+def record_edge_flag(
+    sup: Supervision, path: str, model_version: str, edge: bool, cancel: CancelFn = never
+) -> bool:
+    """A job-shaped :meth:`Supervision.flag_heatmap` (a heatmap was computed somewhere)."""
+    return sup.flag_heatmap(path, model_version, edge)
+
+
 def use_active_thresholds(predictor: Any, thresholds: Iterable[float] | None) -> bool:
     """Make a loaded predictor label with the store's active threshold revision.
 

@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel
 
+from inspector.controllers.heatmaps import Heatmap
 from inspector.controllers.metrics import MetricsController
 from inspector.controllers.review_queue import ReviewQueueController
-from inspector.controllers.supervision import ThresholdRevision, use_active_thresholds
+from inspector.controllers.supervision import (
+    Supervision,
+    ThresholdRevision,
+    record_edge_flag,
+    use_active_thresholds,
+)
 from inspector.gui.views.metrics import MetricsView
 from inspector.gui.views.review_queue import ReviewQueueView
 
@@ -42,9 +48,13 @@ class SupervisorViews:
         )
         self.metrics.saved.connect(self._thresholds_saved)
         self.queue.decided.connect(lambda _d: self.metrics.invalidate())
+        # a heatmap the inspectors look at that watches the plate's edges flags the plate
+        win.controller.heatmap.connect(self._heatmap_seen)
+        self._sup: Supervision | None = None
 
     def set_service(self, service: LabelService | None) -> None:
         sup = None if service is None else service.supervision()
+        self._sup = sup
         self.queue.set_service(sup, self.win.workspace)
         self.metrics.set_service(sup)
         if sup is not None and self.metrics_view.isVisible():
@@ -54,6 +64,21 @@ class SupervisorViews:
         self.queue.set_model(model_dir, predictor.version)
         self.queue.refresh_filters()
         self.metrics.refresh_models()
+
+    def _heatmap_seen(self, h: Heatmap | None) -> None:
+        pred = self.win.controller.predictor
+        if h is None or not h.final or self._sup is None or pred is None:
+            return
+        self.win.runner.submit(
+            "edge-flag",
+            record_edge_flag,
+            self._sup,
+            h.path,
+            pred.version,
+            h.edge_attention,
+            on_result=lambda changed: changed and h.edge_attention and self.queue.refresh(),
+            latest_only=False,
+        )
 
     def _thresholds_saved(self, rev: ThresholdRevision) -> None:
         """Re-flag the queue; the loaded model labels with the new revision from now on."""

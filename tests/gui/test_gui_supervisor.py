@@ -158,3 +158,29 @@ def test_long_curves_are_thinned_for_drawing_without_changing_their_shape():
     assert len(grid) == len(x2)
     short = rec[:DRAW_MAX_POINTS], prec[:DRAW_MAX_POINTS]
     assert drawable(*short)[0] is short[0]  # short curves are drawn as they are
+
+
+def test_an_edge_flagged_heatmap_in_the_inspectors_view_puts_the_plate_in_the_queue(
+    qtbot, make_window, tiny_model_dir, seeded, workspace
+):
+    from inspector.controllers.heatmaps import Heatmap
+    from inspector.domain import Prediction
+    from inspector.store.signoff import QueueFilter
+
+    path = "/plates/p001.bmp"  # labelled inclusion by bob; tiny-test is sure of it
+    with LabelStore.open(workspace) as store:
+        store.add_predictions(
+            [Prediction(path, ("crazing", "inclusion", "scratches"), (0.05, 0.95, 0.05),
+                        (0.5,) * 3, "tiny-test")]
+        )  # fmt: skip
+        assert store.signoff_queue(QueueFilter(model_version="tiny-test")) == []
+    win = open_window(qtbot, make_window, tiny_model_dir, "inspector", "ana")
+    # what the inspectors' controller announces when a final heatmap arrives
+    win.controller.heatmap.emit(Heatmap(path, "inclusion", np.zeros((8, 8)), edge_attention=True))
+
+    def flagged() -> bool:
+        with LabelStore.open(workspace) as store:
+            q = store.signoff_queue(QueueFilter(model_version="tiny-test"))
+        return [i.flags for i in q] == [("edge",)]
+
+    qtbot.waitUntil(flagged, timeout=5000)
