@@ -128,3 +128,25 @@ def test_scored_image_sets(sup):
     assert p[3, 1] == pytest.approx(0.70)
     assert sup.scored("m1", "evaluation")[1].shape == (0, 6)  # nothing imported
     assert sup.scored("m1", "human", since="2999-01-01")[1].shape == (0, 6)
+
+
+def test_a_workspace_from_before_revisions_gets_the_cards_thresholds_as_revision_1(ws):
+    import sqlite3
+
+    from inspector.store.migrations import MIGRATIONS, migrate
+
+    before = next(i for i, m in enumerate(MIGRATIONS) if "threshold revisions" in m.name)
+    ws.mkdir()
+    conn = sqlite3.connect(ws / "inspector.db", isolation_level=None)
+    migrate(conn, ws / "inspector.db", upto=before)
+    conn.execute(
+        "INSERT INTO model_versions (name, classes, thresholds, created_at)"
+        " VALUES ('old', '[\"crazing\"]', '[0.42]', '2026-01-01T00:00:00+00:00')"
+    )
+    conn.close()
+    with LabelStore.open(ws) as s:
+        (rev,) = s.threshold_revisions("old")
+        assert rev.revision == 1 and rev.thresholds == (0.42,) and rev.user == "model card"
+        assert rev.created_at.startswith("2026-01-01")
+        s.add_threshold_revision("old", [0.3], user="sue", role="supervisor")
+        assert s.model_version("old").thresholds == (0.3,)
