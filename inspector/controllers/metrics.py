@@ -1,10 +1,10 @@
 """The metrics view's controller: one model version on one image set, curves, operating points
 and per-class threshold revisions — without Qt.
 
->>> ctl = MetricsController(SyncRunner(), service.supervision())          # doctest: +SKIP
->>> ctl.evaluate("neu-lite0-144-v1", "human")                            # doctest: +SKIP
->>> ctl.set_threshold(0, 0.4)     # the point moves along crazing's PR curve  # doctest: +SKIP
->>> ctl.save("fewer missed crazing")     # supervisors only: a new threshold revision
+    ctl = MetricsController(SyncRunner(), service.supervision())
+    ctl.evaluate("neu-lite0-144-v1", "human")
+    ctl.set_threshold(0, 0.4)          # the point moves along crazing's PR curve
+    ctl.save("fewer missed crazing")   # supervisors only: a new threshold revision
 
 Evaluating (reading 10,000 predictions and computing every curve) is a job; moving a threshold
 is a binary search in the class's sorted scores (microseconds), so the view updates live.

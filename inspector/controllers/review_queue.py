@@ -1,10 +1,10 @@
 """The supervisors' low-confidence sign-off queue, without Qt: pages, filters, the current item,
 approve / override, heatmaps on demand, the sign-off report.
 
->>> ctl = ReviewQueueController(SyncRunner(), service.supervision())       # doctest: +SKIP
->>> ctl.refresh()                      # first page and the count, in a worker
->>> ctl.approve()                      # the current decision is signed off; the next is shown
->>> ctl.override(["scratches"], "a scratch, not crazing")   # a reason is required
+    ctl = ReviewQueueController(SyncRunner(), service.supervision())
+    ctl.refresh()                 # first page and the count, in a worker
+    ctl.approve()                 # the current decision is signed off; the next is shown
+    ctl.override(["scratches"], "a scratch, not crazing")   # a reason is required
 
 Every method runs on the GUI thread; pages and counts are read in a job (one snapshot), a
 decision is written synchronously (durable before the view moves on), like the inspectors'.
