@@ -140,6 +140,7 @@ def child(tmp: Path) -> int:
         f"saved {OUT / 'review-queue.png'} (queue {sup.queue.total}, {view.heatmap_note.text()!r})"
     )
 
+    report(win, view, tmp, wait, qapp)
     QTest.keyClick(win, Qt.Key.Key_F5)
     mv = sup.metrics_view
     if win.views.currentWidget() is not mv:
@@ -156,6 +157,31 @@ def child(tmp: Path) -> int:
     print(f"saved {OUT / 'metrics.png'} ({mv.summary.text()[:80]!r})")
     win.close()
     return 0
+
+
+def report(win, view, tmp: Path, wait, qapp) -> None:
+    """Sign off a few decisions, write the shift's report; its first page as a PNG (needs
+    pdftoppm from poppler-utils; skipped without it)."""
+    from inspector.gui.views.review_queue import ReportDialog
+
+    ctl = win.supervisor.queue
+    for i in range(5):
+        if i == 2:
+            labels = sorted({*(ctl.current.labels or ()), "rolled-in_scale"})
+            ctl.override(labels, "second look under the lamp: rolled-in scale as well")
+        else:
+            ctl.approve()
+    pdf = tmp / "signoff.pdf"
+    view.write_report(*ReportDialog(view).bounds(), str(pdf))
+    wait(lambda: "Sign-off report:" in view.feedback.text(), 60)
+    print(f"report: {view.feedback.text()}")
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+             str(OUT / "signoff-report")],
+            check=True,
+        )  # fmt: skip
+        print(f"saved {OUT / 'signoff-report.png'}")
 
 
 if __name__ == "__main__":

@@ -77,14 +77,15 @@ def write_pdf(
     try:
         page = writer.pageLayout().paintRectPixels(DPI)
         width, height = page.width(), page.height()
-        cols = [  # (title, x mm, width mm)
+        reason_x = THUMB_MM + 196
+        cols = [  # (title, x mm, width mm); the reason takes the rest of the line
             ("plate", 0, THUMB_MM + 2),
-            ("image", THUMB_MM + 3, 62),
-            ("decision", THUMB_MM + 66, 22),
-            ("label signed off", THUMB_MM + 89, 40),
-            ("labelled by", THUMB_MM + 130, 36),
-            ("supervisor · reviewed", THUMB_MM + 167, 44),
-            ("reason", THUMB_MM + 212, 60),
+            ("image", THUMB_MM + 3, 56),
+            ("decision", THUMB_MM + 60, 20),
+            ("label signed off", THUMB_MM + 81, 38),
+            ("labelled by", THUMB_MM + 120, 36),
+            ("supervisor · reviewed", THUMB_MM + 157, 38),
+            ("reason", reason_x, width / mm - reason_x),
         ]
         body = QFont("DejaVu Sans", 8)
         head = QFont("DejaVu Sans", 8, QFont.Weight.Bold)
@@ -98,7 +99,7 @@ def write_pdf(
             p.drawText(
                 QRectF(0, 0, width, 9 * mm),
                 Qt.AlignmentFlag.AlignRight,
-                f"{len(rows)} decisions · page {page_no}",
+                f"{len(rows)} decisions ({overrides} overridden) · page {page_no}",
             )
             y = 11 * mm
             p.setFont(head)
@@ -109,6 +110,7 @@ def write_pdf(
             p.drawLine(0, int(y - 1 * mm), int(width), int(y - 1 * mm))
             return y
 
+        overrides = sum(r.decision == "override" for r in rows)
         page_no = 1
         y = header(page_no)
         for i, r in enumerate(rows):
@@ -124,7 +126,6 @@ def write_pdf(
                 p.setPen(QColor(150, 150, 150))
                 p.drawRect(QRectF(0, y, THUMB_MM * mm, THUMB_MM * mm))
             p.setFont(body)
-            p.setPen(QColor(200, 40, 40) if r.decision == "override" else QColor(20, 20, 20))
             cells = [
                 None,
                 f"{Path(r.path).name}\n{Path(r.path).parent}",
@@ -134,16 +135,18 @@ def write_pdf(
                 f"{r.supervisor}\n{_when(r.at)}",
                 r.reason,
             ]
-            for (_name, x, w), text in zip(cols, cells, strict=True):
+            for (name, x, w), text in zip(cols, cells, strict=True):
                 if text is None:
                     continue
+                override = name == "decision" and r.decision == "override"
+                p.setPen(QColor(200, 40, 40) if override else QColor(20, 20, 20))
+                p.setFont(head if override else body)
                 p.drawText(
                     QRectF(x * mm, y, w * mm, THUMB_MM * mm),
                     int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
                     | int(Qt.TextFlag.TextWordWrap),
                     text,
                 )
-                p.setPen(QColor(20, 20, 20))
             y += ROW_MM * mm
             p.setPen(QPen(QColor(220, 220, 220), 1))
             p.drawLine(0, int(y - 2 * mm), int(width), int(y - 2 * mm))
