@@ -22,6 +22,7 @@ from inspector.domain import InspectorError, LabelStatus, Prediction
 from inspector.jobs import CancelFn, Job, never
 
 if TYPE_CHECKING:
+    from inspector.controllers.supervision import Supervision
     from inspector.store.importers import ImportReport
 
 log = logging.getLogger(__name__)
@@ -120,8 +121,8 @@ class LabelService:
     def active_thresholds(self, version: str) -> tuple[float, ...] | None:
         """The model version's active threshold revision (None when the store does not know it).
 
-        The hook for "predictions everywhere use the active revision": after loading a model,
-        set ``predictor.thresholds`` to this when it differs from the card's.
+        The hook for "predictions everywhere use the active revision": ``load_predictor`` passes
+        it to ``supervision.use_active_thresholds`` so a loaded model labels with it.
         """
         from inspector.store import StoreError
 
@@ -131,7 +132,7 @@ class LabelService:
             return None
         return None if rev is None else rev.thresholds
 
-    def supervision(self):
+    def supervision(self) -> Supervision:
         """The supervisors' adapter (sign-off queue, reviews, threshold revisions, evaluation)."""
         from inspector.controllers.supervision import Supervision
 
