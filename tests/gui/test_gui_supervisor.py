@@ -184,3 +184,39 @@ def test_an_edge_flagged_heatmap_in_the_inspectors_view_puts_the_plate_in_the_qu
         return [i.flags for i in q] == [("edge",)]
 
     qtbot.waitUntil(flagged, timeout=5000)
+
+
+def test_the_queue_shows_a_heatmap_on_h_for_the_loaded_model_only(
+    qtbot, make_window, tiny_model_dir, seeded, workspace, make_imagefolder
+):
+    pytest.importorskip("torch", reason="heatmaps need the train extra (torch)")
+    from inspector.domain import Prediction
+
+    classes = ("crazing", "inclusion", "scratches")
+    files = sorted(str(p) for p in make_imagefolder(per_class=1).rglob("*.png"))
+    with LabelStore.open(workspace) as store:
+        for k, f in enumerate(files):
+            probs = [0.05] * 3
+            probs[k] = 0.55  # just over the threshold: doubtful
+            store.add_predictions(
+                [Prediction(f, classes, tuple(probs), (0.5,) * 3, "tiny-test")], add_images=True
+            )
+            store.set_labels(f, [classes[k]], user="ana")
+    win = open_window(qtbot, make_window, tiny_model_dir, "supervisor", "sue")
+    qtbot.keyClick(win, Qt.Key.Key_F4)
+    view, ctl = win.supervisor.review_view, win.supervisor.queue
+
+    qtbot.keyClick(view.table, Qt.Key.Key_H)  # an m1 plate: m1's weights are not loaded
+    assert view.heatmap_note.text() == "heatmap needs model m1 loaded (loaded: tiny-test)"
+
+    view.model_combo.setCurrentIndex(view.model_combo.findText("tiny-test"))
+    qtbot.waitUntil(lambda: ctl.total == 3 and view.image_view.has_image(), timeout=5000)
+    qtbot.keyClick(view.table, Qt.Key.Key_H)
+    note = view.heatmap_note.text
+    qtbot.waitUntil(
+        lambda: view.image_view.overlay_visible() and note().startswith("crazing heatmap")
+        and "first look" not in note(),
+        timeout=60000,
+    )  # fmt: skip
+    qtbot.keyClick(view.table, Qt.Key.Key_H)
+    assert not view.image_view.overlay_visible()
