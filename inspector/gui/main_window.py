@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+W", "Watch a folder"),
             ("Ctrl+I", "Import a labelled dataset"),
         ]
+        rows += self.supervisor.help_rows()
         ShortcutsDialog(rows, self).exec()
 
     # -- problems, drag and drop, closing --------------------------------------------------------

@@ -87,5 +87,17 @@ class SupervisorViews:
         if pred is not None and getattr(pred, "version", None) == rev.model_version:
             use_active_thresholds(pred, rev.thresholds)
 
+    @staticmethod
+    def help_rows() -> list[tuple[str, str]]:
+        """Rows for the shortcuts dialog (F1)."""
+        return [
+            ("F4", "Sign-off queue (supervisors)"),
+            ("A / O", "Sign-off queue: approve / override (ticked classes, a reason)"),
+            ("H", "Sign-off queue: heatmap of the plate's top class"),
+            ("PgUp / PgDn", "Sign-off queue: previous / next page"),
+            ("Ctrl+R", "Sign-off report (CSV and PDF)"),
+            ("F5", "Metrics and per-class threshold revisions"),
+        ]
+
     def shutdown(self) -> None:
         self.review_view.shutdown()

@@ -185,6 +185,7 @@ class ReviewQueueView(QWidget):
         self.user_combo = QComboBox()
         self.user_combo.addItem(ANY_USER)
         self.dates = QCheckBox("Labelled from")
+        self.dates.setToolTip("Only decisions made on these days (UTC)")
         today = QDate.currentDate()
         self.date_from = QDateEdit(today.addDays(-7))
         self.date_to = QDateEdit(today)
