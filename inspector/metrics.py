@@ -64,6 +64,30 @@ def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
     return float(np.trapezoid(tpr, fpr))
 
 
+def pr_curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(precision, recall, thresholds) as scikit-learn's ``precision_recall_curve`` returns them
+    (``drop_intermediate=False``): thresholds ascending, a last point (precision 1, recall 0)."""
+    y = np.asarray(y).astype(bool).ravel()
+    s = np.asarray(s, dtype=np.float64).ravel()
+    tps, fps, thr = _ranked(y, s)
+    ps = tps + fps
+    precision = np.divide(tps, ps, out=np.zeros_like(tps), where=ps != 0)
+    recall = np.ones_like(tps) if tps[-1] == 0 else tps / tps[-1]
+    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], thr[::-1]
+
+
+def roc_curve(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(fpr, tpr, thresholds) as scikit-learn's ``roc_curve(drop_intermediate=False)``: starts at
+    (0, 0) with threshold inf; NaN rates when a side has no samples."""
+    y = np.asarray(y).astype(bool).ravel()
+    s = np.asarray(s, dtype=np.float64).ravel()
+    tps, fps, thr = _ranked(y, s)
+    tps, fps = np.r_[0.0, tps], np.r_[0.0, fps]
+    fpr = fps / fps[-1] if fps[-1] > 0 else np.full(fps.shape, np.nan)
+    tpr = tps / tps[-1] if tps[-1] > 0 else np.full(tps.shape, np.nan)
+    return fpr, tpr, np.r_[np.inf, thr]
+
+
 def per_class_ap(y: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.array([average_precision(y[:, k], p[:, k]) for k in range(y.shape[1])])
 

@@ -22,6 +22,7 @@ from inspector.domain import InspectorError, LabelStatus, Prediction
 from inspector.jobs import CancelFn, Job, never
 
 if TYPE_CHECKING:
+    from inspector.controllers.supervision import Supervision
     from inspector.store.importers import ImportReport
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,27 @@ class LabelService:
 
     def redo(self, path: str) -> Decision:
         return self._decision(path, self._store.redo(path, user=self.user, role=self.role))
+
+    # -- supervisors (issue 11) --------------------------------------------------------------
+    def active_thresholds(self, version: str) -> tuple[float, ...] | None:
+        """The model version's active threshold revision (None when the store does not know it).
+
+        The hook for "predictions everywhere use the active revision": ``load_predictor`` passes
+        it to ``supervision.use_active_thresholds`` so a loaded model labels with it.
+        """
+        from inspector.store import StoreError
+
+        try:
+            rev = self._store.active_thresholds(version)
+        except StoreError:
+            return None
+        return None if rev is None else rev.thresholds
+
+    def supervision(self) -> Supervision:
+        """The supervisors' adapter (sign-off queue, reviews, threshold revisions, evaluation)."""
+        from inspector.controllers.supervision import Supervision
+
+        return Supervision(self._store, self.user, self.role)
 
     def _decision(self, path: str, ev) -> Decision:
         return Decision(path, ev.kind, ev.labels, self._store.status(path), ev.user, ev.role)

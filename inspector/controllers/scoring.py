@@ -34,6 +34,7 @@ def load_predictor(
     # Load the native libraries now, right after the window appears, in one go: dlopen holds the
     # GIL, so doing it lazily in the middle of a session would be a visible stall.
     import inspector.imageio  # noqa: F401 - numpy, OpenCV, Pillow
+    from inspector.controllers.supervision import use_active_thresholds
     from inspector.runtime.ort import OrtPredictor
 
     # One intra-op thread: ORT's pool spin-waits, and on a 2-core line PC the GUI thread needs the
@@ -42,6 +43,8 @@ def load_predictor(
     if service is not None:
         try:
             service.register_model(pred.version, pred.classes, pred.thresholds, str(model_dir))
+            # a supervisor's threshold revision replaces the card's (issue 11)
+            use_active_thresholds(pred, service.active_thresholds(pred.version))
         except InspectorError:
             log.exception("cannot register the model in the store")
     return pred

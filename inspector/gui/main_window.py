@@ -25,6 +25,7 @@ from inspector.domain import InspectorError
 from inspector.gui.data_actions import EXPORTS, DataActions
 from inspector.gui.dialogs import IdentityDialog, ShortcutsDialog
 from inspector.gui.settings import Settings
+from inspector.gui.supervisor import SupervisorViews
 from inspector.gui.views.inspect import SHORTCUTS, InspectView
 from inspector.gui.widgets.problems import ProblemsList
 from inspector.gui.workers import Runner
@@ -67,6 +68,7 @@ class MainWindow(QMainWindow):
         self.views.setDocumentMode(True)
         self.setCentralWidget(self.views)
         self.add_view(self.inspect, "Inspect", "F2")
+        self.supervisor = SupervisorViews(self)  # F4 sign-off queue, F5 metrics
         self.problems = ProblemsList()
         self.problems_dock = QDockWidget("Problems", self)
         self.problems_dock.setObjectName("problemsDock")
@@ -169,6 +171,7 @@ class MainWindow(QMainWindow):
                 f"Workspace {self.workspace} is read-only: labels will not be saved"
             )
         self.controller.set_workspace(self.workspace, self.service)
+        self.supervisor.set_service(self.service)
         if self.isVisible() and self.controller.predictor is None:
             self.load_model()  # registers the model in the store that is now open
 
@@ -195,6 +198,7 @@ class MainWindow(QMainWindow):
             10000,
         )
         self.controller.set_predictor(predictor, model_dir)
+        self.supervisor.set_model(predictor, model_dir)
         # torch loads in ~1-10 s: do it when the window is idle, not at the first H
         if self.settings.prepare_heatmaps:
             self._warm_timer.start()
@@ -276,6 +280,7 @@ class MainWindow(QMainWindow):
             ("Ctrl+W", "Watch a folder"),
             ("Ctrl+I", "Import a labelled dataset"),
         ]
+        rows += self.supervisor.help_rows()
         ShortcutsDialog(rows, self).exec()
 
     # -- problems, drag and drop, closing --------------------------------------------------------
@@ -309,6 +314,7 @@ class MainWindow(QMainWindow):
         """Stop every worker we started and close the store (also used by tests)."""
         self._warm_timer.stop()
         self.inspect.shutdown()
+        self.supervisor.shutdown()
         self.runner.shutdown()
         if self.service is not None:
             self.service.close()

@@ -278,6 +278,41 @@ def _m7(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration("threshold revisions per model version; the sign-off queue's indexes")
+def _m8(conn: sqlite3.Connection) -> None:
+    # A supervisor's threshold change is a new revision of the model version (append-only);
+    # model_versions.thresholds always holds the active (latest) revision's values, so every
+    # reader of a model's thresholds uses it. The card's thresholds become revision 1.
+    _script(
+        conn,
+        """
+    CREATE TABLE threshold_revisions (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES model_versions(id),
+        revision INTEGER NOT NULL,
+        thresholds TEXT NOT NULL,    -- JSON list, the model's class order
+        previous TEXT,               -- JSON list before this revision; NULL for revision 1
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        UNIQUE (model_id, revision)
+    );
+    CREATE TRIGGER threshold_revisions_no_update BEFORE UPDATE ON threshold_revisions
+        BEGIN SELECT RAISE(ABORT, 'threshold revisions are append-only'); END;
+    CREATE TRIGGER threshold_revisions_no_delete BEFORE DELETE ON threshold_revisions
+        BEGIN SELECT RAISE(ABORT, 'threshold revisions are append-only'); END;
+    INSERT INTO threshold_revisions (model_id, revision, thresholds, previous, user, role,
+                                     reason, created_at)
+        SELECT id, 1, thresholds, NULL, 'model card', '', 'the model card', created_at
+        FROM model_versions;
+    CREATE INDEX predictions_model_doubt ON predictions(model_id, doubt);
+    CREATE INDEX review_decisions_time ON review_decisions(created_at);
+    CREATE INDEX review_decisions_event ON review_decisions(event_id)
+    """,
+    )
+
+
 #: The names of the read-only views (docs/workspace-sql.md describes each).
 VIEWS = ("labels_current", "label_audit", "review_log", "model_metrics", "model_metric_values")
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from inspector.domain import Prediction
 from inspector.store import settings
+from inspector.store import thresholds as threshold_table
 from inspector.store.classes import ClassIndex
 from inspector.store.clock import now
 from inspector.store.errors import StoreError
@@ -21,6 +22,20 @@ from inspector.store.scoring import bce, doubt, mask_of
 
 DEFAULT_BAND = 0.1
 DEFAULT_NONE_OVER_BAND = 0.2
+#: A prediction flag set when the image's heatmap looks at the plate's edges; such a prediction
+#: gets doubt 0, so it heads the low-confidence queue whatever its probabilities.
+EDGE_FLAG = "edge"
+
+
+def flagged_doubt(
+    probs: list[float], thr: list[float], band: float, none_band: float, flags: str
+) -> float:
+    """:func:`doubt`, or 0 for a prediction whose heatmap was flagged."""
+    if EDGE_FLAG in flags.split(","):
+        return 0.0
+    return doubt(probs, thr, band=band, none_over_band=none_band)
+
+
 MODEL_STATUSES = tuple(s.value for s in ModelStatus)
 
 
@@ -107,6 +122,7 @@ def register(
                 ),
             ).lastrowid
         )
+        threshold_table.insert_first(conn, mid, thresholds)  # the card's are revision 1
     else:
         mid = int(row[0])
         if path or metrics is not None:
@@ -153,7 +169,9 @@ def upsert(
     if missing:
         raise StoreError(f"prediction for {pred.path} lacks classes {missing} of model {mv.name!r}")
     probs = [float(by_name[c][0]) for c in mv.classes]
-    thr = [float(by_name[c][1]) for c in mv.classes]
+    # The active threshold revision (model_versions.thresholds), not the card's the predictor
+    # was loaded with: a supervisor's revision applies to every prediction stored after it.
+    thr = [float(t) for t in mv.thresholds]
     store_ids = classes.model_ids(mv.classes)
     pred_mask = mask_of(
         [cid for cid, p, t in zip(store_ids, probs, thr, strict=True) if cid is not None and p >= t]
@@ -174,7 +192,7 @@ def upsert(
             pred_mask,
             max(probs, default=0.0),
             loss,
-            doubt(probs, thr, band=band, none_over_band=none_band),
+            flagged_doubt(probs, thr, band, none_band, flags),
             int(reviewed),
             flags,
             now(),
@@ -185,15 +203,84 @@ def upsert(
 def rescore_doubt(conn: sqlite3.Connection, band: float, none_band: float) -> int:
     """Recompute every stored doubt after the queue's bands changed."""
     thresholds = {mid: list(mv.thresholds) for mid, mv in models(conn).items()}
-    rows = conn.execute("SELECT image_id, model_id, probabilities FROM predictions").fetchall()
+    rows = conn.execute(
+        "SELECT image_id, model_id, probabilities, flags FROM predictions"
+    ).fetchall()
     conn.executemany(
         "UPDATE predictions SET doubt = ? WHERE image_id = ? AND model_id = ?",
         [
-            (doubt(json.loads(p), thresholds[m], band=band, none_over_band=none_band), i, m)
-            for i, m, p in rows
+            (flagged_doubt(json.loads(p), thresholds[m], band, none_band, f), i, m)
+            for i, m, p, f in rows
         ],
     )
     return len(rows)
+
+
+def set_thresholds(
+    conn: sqlite3.Connection,
+    model_id: int,
+    thresholds: list[float],
+    class_ids: list[int | None],
+    band: float,
+    none_band: float,
+) -> int:
+    """Make ``thresholds`` the model's active ones and re-flag its stored predictions.
+
+    Each prediction's predicted classes (``pred_mask``) and ``doubt`` are recomputed, so the
+    queues and predicted-class filters follow the new thresholds at once; the loss does not
+    depend on thresholds. Returns how many predictions were updated.
+    """
+    conn.execute(
+        "UPDATE model_versions SET thresholds = ? WHERE id = ?", (json.dumps(thresholds), model_id)
+    )
+    rows = conn.execute(
+        "SELECT image_id, probabilities, flags FROM predictions WHERE model_id = ?", (model_id,)
+    ).fetchall()
+    updates = []
+    for iid, probs_json, flags in rows:
+        probs = json.loads(probs_json)
+        mask = mask_of(
+            [
+                cid
+                for cid, p, t in zip(class_ids, probs, thresholds, strict=True)
+                if cid is not None and p >= t
+            ]
+        )
+        updates.append(
+            (mask, flagged_doubt(probs, thresholds, band, none_band, flags), iid, model_id)
+        )
+    conn.executemany(
+        "UPDATE predictions SET pred_mask = ?, doubt = ? WHERE image_id = ? AND model_id = ?",
+        updates,
+    )
+    return len(updates)
+
+
+def set_flag(
+    conn: sqlite3.Connection,
+    image_id: int,
+    model_id: int,
+    flag: str,
+    on: bool,
+    band: float,
+    none_band: float,
+) -> bool:
+    """Set or clear one flag of a stored prediction and rescore its doubt; False if none stored."""
+    row = conn.execute(
+        "SELECT probabilities, flags FROM predictions WHERE image_id = ? AND model_id = ?",
+        (image_id, model_id),
+    ).fetchone()
+    if row is None:
+        return False
+    flags = {f for f in row[1].split(",") if f}
+    flags = flags | {flag} if on else flags - {flag}
+    text = ",".join(sorted(flags))
+    thr = list(models(conn)[model_id].thresholds)
+    conn.execute(
+        "UPDATE predictions SET flags = ?, doubt = ? WHERE image_id = ? AND model_id = ?",
+        (text, flagged_doubt(json.loads(row[0]), thr, band, none_band, text), image_id, model_id),
+    )
+    return True
 
 
 def set_bands(conn: sqlite3.Connection, band: float, none_band: float) -> int:

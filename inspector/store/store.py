@@ -31,6 +31,7 @@ from inspector.domain import NEU_CLASSES, LabelStatus, Prediction, Role
 from inspector.store import (
     boxes,
     decisions,
+    evaluation,
     events,
     images,
     maintenance,
@@ -39,6 +40,8 @@ from inspector.store import (
     queries,
     reviews,
     runs,
+    signoff,
+    thresholds,
 )
 from inspector.store import classes as class_table
 from inspector.store.classes import ClassIndex
@@ -455,3 +458,94 @@ class LabelStore:
     def backup(self, dest: str | os.PathLike[str]) -> Path:
         """Copy the database as one consistent snapshot (see :func:`maintenance.backup`)."""
         return maintenance.backup(self._conn, self.path, dest)
+
+    # -- supervisors: threshold revisions, the sign-off queue, evaluation reads ----------------
+    def threshold_revisions(self, model_version: str) -> list[thresholds.ThresholdRevision]:
+        """Every threshold revision of a model version, oldest first (revision 1 = the card)."""
+        return thresholds.of_model(self._conn, predictions.model_id(self._conn, model_version))
+
+    def active_thresholds(self, model_version: str) -> thresholds.ThresholdRevision | None:
+        """The latest (active) threshold revision of a model version; None if none is stored."""
+        return thresholds.latest(self._conn, predictions.model_id(self._conn, model_version))
+
+    def add_threshold_revision(
+        self,
+        model_version: str,
+        new: Iterable[float],
+        *,
+        user: str,
+        role: str,
+        reason: str = "",
+    ) -> thresholds.ThresholdRevision:
+        """Append a threshold revision, make it active and re-flag the model's predictions.
+
+        One transaction: the revision, the model's active thresholds, every stored prediction's
+        predicted classes and doubt. Callers check the role (``controllers.roles.require``).
+        """
+        values = [float(t) for t in new]
+        if not all(0.0 < t < 1.0 for t in values):
+            raise StoreError("thresholds must be between 0 and 1")
+        with self.transaction() as conn:
+            mid = predictions.model_id(conn, model_version)
+            mv = predictions.models(conn)[mid]
+            if len(values) != len(mv.classes):
+                raise StoreError(
+                    f"model {model_version!r} has {len(mv.classes)} classes, "
+                    f"not {len(values)} thresholds"
+                )
+            thresholds.append(
+                conn, mid, values, list(mv.thresholds), user=user, role=role, reason=reason
+            )
+            band, none_band = predictions.bands(conn)
+            ids = ClassIndex(conn).model_ids(mv.classes)
+            predictions.set_thresholds(conn, mid, values, ids, band, none_band)
+        rev = self.active_thresholds(model_version)
+        assert rev is not None
+        return rev
+
+    def flag_heatmap(self, image: ImageRef, model_version: str, edge: bool) -> bool:
+        """Record whether the image's heatmap looks at the edges (flagged: into the queue)."""
+        with self.transaction() as conn:
+            band, none_band = predictions.bands(conn)
+            return predictions.set_flag(
+                conn,
+                images.image_id(conn, image),
+                predictions.model_id(conn, model_version),
+                predictions.EDGE_FLAG,
+                edge,
+                band,
+                none_band,
+            )
+
+    def low_confidence_bands(self) -> tuple[float, float]:
+        """(band around a threshold, "none over" band) of the low-confidence rule."""
+        return predictions.bands(self._conn)
+
+    def signoff_queue(
+        self, filt: signoff.QueueFilter | None = None, *, limit: int = 100, offset: int = 0
+    ) -> list[signoff.QueueItem]:
+        """Doubtful label decisions not yet signed off, most doubtful first."""
+        return signoff.page(self._conn, filt or signoff.QueueFilter(), limit=limit, offset=offset)
+
+    def signoff_count(self, filt: signoff.QueueFilter | None = None) -> int:
+        return signoff.count(self._conn, filt or signoff.QueueFilter())
+
+    def labellers(self) -> list[str]:
+        return signoff.labellers(self._conn)
+
+    def signoff_log(
+        self, since: str | None = None, until: str | None = None
+    ) -> list[signoff.LogRow]:
+        """Review decisions (approvals, overrides) made in ``[since, until)``, oldest first."""
+        return signoff.log(self._conn, since, until)
+
+    def scored(
+        self,
+        model_version: str | None = None,
+        image_set: str = "all",
+        since: str | None = None,
+        until: str | None = None,
+    ):
+        """(classes, y, p) of a model version on an image set (see :mod:`.evaluation`)."""
+        with self._pool.snapshot() as conn:
+            return evaluation.scored(conn, model_version, image_set, since, until)
