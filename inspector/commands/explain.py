@@ -120,11 +120,14 @@ def run(args: argparse.Namespace) -> int:
         raise DatasetError(
             "--out PNG (the heatmap) or --save-values NPY (the raw maps) is required"
         )
-    for target, what in ((args.out, "PNG"), (args.save_values, "NPY")):
+    for target, option, what in (
+        (args.out, "--out", "PNG"),
+        (args.save_values, "--save-values", "NPY"),
+    ):
         if target and Path(target).is_dir():
             from inspector.domain import OutputError
 
-            raise OutputError(f"{target}: is a folder; name the {what} file to write")
+            raise OutputError(f"{target}: is a folder; {option} names the {what} file to write")
     if args.save_values and args.classes and len(args.classes) > 1:
         raise DatasetError("--save-values takes one --class (an (H, W) map) or none (all classes)")
     for c in args.classes or ():  # before the work, not after it
