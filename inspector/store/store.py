@@ -230,13 +230,18 @@ class LabelStore:
     def undo(
         self, image: ImageRef, *, user: str, role: str = Role.ANNOTATOR, reason: str = ""
     ) -> LabelEvent:
-        """Undo the last decision: append an ``undo`` event that restores the one before."""
+        """Undo ``user``'s own last decision: an ``undo`` event that restores the one before.
+
+        Refused (:class:`NotYourDecisionError`) when the current decision is a colleague's
+        (made since), or a supervisor approved it: undo never throws another person's work away.
+        """
         return self._undo_redo(image, EventKind.UNDO, user, str(role), reason)
 
     def redo(
         self, image: ImageRef, *, user: str, role: str = Role.ANNOTATOR, reason: str = ""
     ) -> LabelEvent:
-        """Re-apply the last undone decision (a ``redo`` event); a new decision clears redo."""
+        """Re-apply ``user``'s last undone decision (a ``redo`` event); a new decision clears
+        redo."""
         return self._undo_redo(image, EventKind.REDO, user, str(role), reason)
 
     def _undo_redo(
