@@ -305,6 +305,10 @@ class TopLossController:
         return f"{first:,}–{first + len(self.rows) - 1:,} of {total}"
 
     # -- selection -----------------------------------------------------------------------------
+    def is_decided(self, path: str) -> bool:
+        """Decided here (it leaves the list when the selection moves on)."""
+        return path in self._decided
+
     def current_row(self):
         return None if self.current is None else self.rows[self.current]
 
