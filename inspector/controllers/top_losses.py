@@ -375,13 +375,27 @@ class TopLossController:
         i = next((k for k, r in enumerate(self.rows) if r.path == d.path), None)
         if i is not None:
             self.rows[i] = replace(
-                self.rows[i], labels=d.labels, status=d.status, user=d.user, role=d.role
+                self.rows[i],
+                labels=d.labels,
+                status=d.status,
+                user=d.user,
+                role=d.role,
+                loss=self._loss(self.rows[i].probabilities, d.labels),
             )
             self._decided.add(d.path)
             self.row_changed.emit(i)
         name = d.path.replace("\\", "/").rsplit("/", 1)[-1]
         self.message.emit(f"{d.kind}: {name} → {_short(d.labels)} (saved as {d.user})")
         self.decision_made.emit(d)
+
+    def _loss(self, probs: dict[str, float], labels: tuple[str, ...] | None) -> float:
+        """The row's loss against its new label (as the store computes it), for the table."""
+        from inspector.store.scoring import bce
+
+        m = self.model
+        if m is None or labels is None:
+            return 0.0
+        return bce([probs.get(c, 0.0) for c in m.classes], [int(c in labels) for c in m.classes])
 
     def toggle_class(self, k: int) -> None:
         """Keys 1-9: add or remove class ``k`` from the image's label (stays selected)."""

@@ -105,8 +105,8 @@ class LossTableModel(QAbstractTableModel):
             if col == 4:
                 return f"{r.loss:.3f}"
             if col == 5:
-                top = sorted(r.probabilities.items(), key=lambda kv: -kv[1])[:3]
-                return "  ".join(f"{c[:10]} {p:.2f}" for c, p in top)
+                top = sorted(r.probabilities.items(), key=lambda kv: -kv[1])[:2]
+                return "  ".join(f"{c} {p:.2f}" for c, p in top)
             if col == 6:
                 return f"{r.user} ({r.role})" if r.role else r.user
         elif role == Qt.ItemDataRole.DecorationRole and col == 1:
@@ -161,7 +161,7 @@ class TopLossView(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        for col, w in enumerate((44, 190, 120, 120, 62, 230, 120)):
+        for col, w in enumerate((40, 196, 112, 112, 58, 230, 120)):
             self.table.setColumnWidth(col, w)
         self.table.clicked.connect(lambda idx: self.ctl.select(idx.row()))
 
@@ -172,11 +172,13 @@ class TopLossView(QWidget):
         self.user_combo = QComboBox()
         for combo in (self.model_combo, self.pred_combo, self.label_combo, self.user_combo):
             combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+            # never let a long name widen the window (the combo elides instead)
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(9)
+            combo.setMinimumContentsLength(7)
             combo.currentIndexChanged.connect(self._filter_edited)
+        self.model_combo.setMinimumContentsLength(13)
         self.checked_box = QCheckBox("Show checked")
         self.checked_box.setToolTip("Also list images already decided with this model in view")
         self.checked_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -208,12 +210,13 @@ class TopLossView(QWidget):
         top.addWidget(self.label_combo, 0, 5)
         top.addWidget(QLabel("By"), 0, 6)
         top.addWidget(self.user_combo, 0, 7)
-        top.addWidget(self.checked_box, 0, 8)
         for c in (1, 3, 5, 7):
             top.setColumnStretch(c, 1)
+        top.setColumnStretch(1, 2)
         pager = QHBoxLayout()
         pager.setContentsMargins(4, 0, 4, 0)
         pager.addWidget(self.range_label, 1)
+        pager.addWidget(self.checked_box)
         pager.addWidget(self.progress)
         pager.addWidget(self.cancel_btn)
         pager.addWidget(self.rescore_btn)
@@ -238,9 +241,11 @@ class TopLossView(QWidget):
         self.who_text = QLabel("")
         self.who_text.setObjectName("keysHint")
         self.who_text.setWordWrap(True)
-        self.confirm_btn = QPushButton("Label is right (Enter)")
+        self.confirm_btn = QPushButton("Label is right")
+        self.confirm_btn.setToolTip("Enter: the label is right; the plate leaves the queue")
         self.confirm_btn.clicked.connect(self.ctl.confirm)
-        self.history_btn = QPushButton("History… (Ctrl+H)")
+        self.history_btn = QPushButton("History…")
+        self.history_btn.setToolTip("Ctrl+H: who labelled this plate, when, and what they saw")
         self.history_btn.clicked.connect(self.show_history)
         for b in (self.confirm_btn, self.history_btn):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -254,7 +259,7 @@ class TopLossView(QWidget):
         hint.setObjectName("keysHint")
         hint.setWordWrap(True)
         right = QWidget()
-        right.setMinimumWidth(280)
+        right.setMinimumWidth(250)
         rv = QVBoxLayout(right)
         rv.setContentsMargins(4, 4, 4, 4)
         rv.addWidget(self.caption)

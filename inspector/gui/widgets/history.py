@@ -45,7 +45,7 @@ class HistoryDialog(QDialog):
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
         for j in range(len(HEADERS)):
-            self.table.setColumnWidth(j, min(self.table.columnWidth(j), 260))
+            self.table.setColumnWidth(j, min(self.table.columnWidth(j), 220))
         self.table.horizontalHeader().setSectionResizeMode(
             len(HEADERS) - 1, QHeaderView.ResizeMode.Stretch
         )
@@ -64,7 +64,7 @@ class HistoryDialog(QDialog):
         lay.addWidget(self.table)
         lay.addWidget(self.status)
         lay.addWidget(buttons)
-        self.resize(1000, 380)
+        self.resize(1180, 360)
 
     def export_dialog(self) -> None:
         name = f"{Path(self.path).stem}-history.csv"
