@@ -100,6 +100,7 @@ def test_label_is_right_writes_an_event_with_user_and_role_and_the_image_leaves(
     )
     assert last.model_version == "m1" and last.probabilities["scratches"] == pytest.approx(0.97)
     assert "inclusion_0" not in shown(ctl) and stem(ctl.current_row().path) == "crazing_1"
+    assert ctl.range_text() == "1–5 of 5"
     ctl.reload()
     assert shown(ctl) == EXPECTED_ORDER[1:] and ctl.total == 5
 
