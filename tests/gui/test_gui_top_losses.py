@@ -151,3 +151,31 @@ def test_change_user_and_role_from_the_file_menu(qtbot, make_window, seeded):
     qtbot.keyClick(view, Qt.Key.Key_Return)
     last = view.ctl.service.history(path)[-1]
     assert (last.user, last.role) == ("bo", "inspector")
+
+
+def test_becoming_supervisor_asks_the_pin(qtbot, make_window, seeded):
+    from inspector.controllers.roles import hash_pin
+
+    with LabelStore.open(seeded) as s:
+        s.set_supervisor_pin_hash(hash_pin("4711"))
+    win = make_window(user="ana", role="annotator")
+    qtbot.waitUntil(lambda: win.service is not None)
+
+    def enter_pin(pin: str):
+        dlg = QApplication.activeModalWidget()
+        dlg.pin.setText(pin)
+        dlg.accept()
+
+    def choose_supervisor(pin: str):
+        dlg = QApplication.activeModalWidget()
+        dlg.role.setCurrentText("supervisor")
+        QTimer.singleShot(200, lambda: enter_pin(pin))
+        dlg.buttons.accepted.emit()
+
+    QTimer.singleShot(200, lambda: choose_supervisor("1234"))
+    assert not win.ask_identity()
+    assert win.user_label.text() == "ana (annotator)"
+    assert "Wrong supervisor PIN" in win.statusBar().currentMessage()
+    QTimer.singleShot(200, lambda: choose_supervisor("4711"))
+    assert win.ask_identity()
+    assert win.user_label.text() == "ana (supervisor)"

@@ -75,6 +75,7 @@ class LossTableModel(QAbstractTableModel):
         super().__init__(parent)
         self.ctl = ctl
         self.thumbs = thumbs
+        self._text: dict[int, tuple[str, ...]] = {}  # row -> its cells' text (painting asks often)
         thumbs.ready.connect(self._thumb_ready)
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -92,26 +93,11 @@ class LossTableModel(QAbstractTableModel):
         if not index.isValid() or index.row() >= len(self.ctl.rows):
             return None
         r, col = self.ctl.rows[index.row()], index.column()
-        decided = self.ctl.is_decided(r.path)
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return str((self.ctl.page_number - 1) * self.ctl.page_size + index.row() + 1)
-            if col == 1:
-                return Path(r.path).name + ("  ✓" if decided else "")
-            if col == 2:
-                return labels_text(r.predicted)
-            if col == 3:
-                return labels_text(r.labels)
-            if col == 4:
-                return f"{r.loss:.3f}"
-            if col == 5:
-                top = sorted(r.probabilities.items(), key=lambda kv: -kv[1])[:2]
-                return "  ".join(f"{c} {p:.2f}" for c, p in top)
-            if col == 6:
-                return f"{r.user} ({r.role})" if r.role else r.user
+            return self._cells(index.row())[col]
         elif role == Qt.ItemDataRole.DecorationRole and col == 1:
             return self.thumbs.get(r.path)
-        elif role == Qt.ItemDataRole.ForegroundRole and decided:
+        elif role == Qt.ItemDataRole.ForegroundRole and self.ctl.is_decided(r.path):
             return DECIDED
         elif role == Qt.ItemDataRole.ToolTipRole:
             if col == 5:
@@ -121,11 +107,29 @@ class LossTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
+    def _cells(self, i: int) -> tuple[str, ...]:
+        cells = self._text.get(i)
+        if cells is None:
+            r = self.ctl.rows[i]
+            top = sorted(r.probabilities.items(), key=lambda kv: -kv[1])[:2]
+            cells = self._text[i] = (
+                str((self.ctl.page_number - 1) * self.ctl.page_size + i + 1),
+                Path(r.path).name + ("  ✓" if self.ctl.is_decided(r.path) else ""),
+                labels_text(r.predicted),
+                labels_text(r.labels),
+                f"{r.loss:.3f}",
+                "  ".join(f"{c} {p:.2f}" for c, p in top),
+                f"{r.user} ({r.role})" if r.role else r.user,
+            )
+        return cells
+
     def reset(self) -> None:
         self.beginResetModel()
+        self._text.clear()
         self.endResetModel()
 
     def row_changed(self, i: int) -> None:
+        self._text.pop(i, None)
         self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.HEADERS) - 1))
 
     def _thumb_ready(self, path: str) -> None:
