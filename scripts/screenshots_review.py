@@ -2,6 +2,9 @@
 
     .venv/bin/python scripts/screenshots_review.py     # -> docs/screenshots/top-losses*.png
 
+top-losses.png (the table), top-losses-grid.png (G: the same page as thumbnails),
+top-losses-history.png (Ctrl+H) and top-losses-1024x700.png (a line PC's small screen).
+
 Real NEU plates from ../shared/data/neu-cls (read in place, never copied), the shipped model,
 a throw-away workspace and settings. The workspace imports 60 plates (10 per class) by CSV as
 "importer", with 8 labels deliberately wrong (a scratches plate labelled inclusion, ...), and
@@ -161,6 +164,14 @@ def child(tmp: Path) -> int:
     QTimer.singleShot(300, grab_history)
     print(f"history of {Path(target.path).name}")
     view.show_history()
+
+    ctl.select(0)
+    view.show_grid(True)
+    wait(lambda: len(view.thumbs) >= min(20, len(ctl.rows)), 20)
+    settle(qapp, 1.0)
+    win.grab().save(str(OUT / "top-losses-grid.png"))
+    print(f"saved {OUT / 'top-losses-grid.png'}")
+    view.show_grid(False)
 
     win.resize(1024, 700)
     settle(qapp, 1.0)

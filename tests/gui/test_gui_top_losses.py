@@ -93,6 +93,13 @@ def test_top_losses_order_confirm_relabel_undo(qtbot, make_window, seeded):
     assert view.ctl.service.history(second)[-1].kind == "undo"
     assert view.ctl.current_row().labels == ("crazing",)
 
+    qtbot.keyClick(view, Qt.Key.Key_G)  # the same page as a grid of thumbnails
+    assert view.lists.currentWidget() is view.grid
+    assert view.grid.currentIndex().row() == view.ctl.current
+    assert "loss" in m.data(view.grid.currentIndex())
+    qtbot.keyClick(view, Qt.Key.Key_G)
+    assert view.lists.currentWidget() is view.table
+
     # the view's keys do nothing while another view is shown
     qtbot.keyClick(win.top_losses, Qt.Key.Key_F2)
     assert win.views.currentWidget() is win.inspect

@@ -3,7 +3,8 @@ probabilities, keyboard relabelling, the label history, re-scoring for another m
 
 Keys (while this view is shown): 1-9 toggle a class, Enter = "label is right" (confirm, next),
 0 / N = no defect (next), arrows move (past a page's end the next page loads), Page Up / Page
-Down change page, Ctrl+Z undoes your own last decision here, Ctrl+H shows the image's history.
+Down change page, Ctrl+Z undoes your own last decision here, Ctrl+H shows the image's history,
+G shows the page as a grid of thumbnails (or the table again).
 
 A thin view over :class:`~inspector.controllers.top_losses.TopLossController`: the table model
 reads the controller's current page, widgets forward actions and redraw from its signals. The
@@ -15,7 +16,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt
+from PySide6.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,9 +26,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QListView,
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -54,6 +57,7 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("PgUp",), "previous_page", "Top losses: previous page"),
     (("Ctrl+Z",), "undo", "Top losses: undo your own last decision"),
     (("Ctrl+H",), "history", "Label history of the selected image"),
+    (("G",), "grid", "Top losses: grid of thumbnails / table"),
 )
 
 DECIDED = QColor(67, 160, 71)
@@ -69,7 +73,9 @@ def labels_text(labels: tuple[str, ...] | None) -> str:
 class LossTableModel(QAbstractTableModel):
     """The controller's current page as table rows (no data of its own)."""
 
-    HEADERS = ("#", "Image", "Predicted", "Label", "Loss", "Probabilities", "Labelled by")
+    HEADERS = ("#", "Image", "Predicted", "Label", "Loss", "Probabilities", "Labelled by", "Card")
+    #: The last column is the grid's caption (hidden in the table).
+    CARD = 7
 
     def __init__(self, ctl: TopLossController, thumbs: ThumbnailCache, parent=None) -> None:
         super().__init__(parent)
@@ -95,7 +101,7 @@ class LossTableModel(QAbstractTableModel):
         r, col = self.ctl.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._cells(index.row())[col]
-        elif role == Qt.ItemDataRole.DecorationRole and col == 1:
+        elif role == Qt.ItemDataRole.DecorationRole and col in (1, self.CARD):
             return self.thumbs.get(r.path)
         elif role == Qt.ItemDataRole.ForegroundRole and self.ctl.is_decided(r.path):
             return DECIDED
@@ -120,6 +126,9 @@ class LossTableModel(QAbstractTableModel):
                 f"{r.loss:.3f}",
                 "  ".join(f"{c} {p:.2f}" for c, p in top),
                 f"{r.user} ({r.role})" if r.role else r.user,
+                f"{Path(r.path).name}{'  ✓' if self.ctl.is_decided(r.path) else ''}"
+                f"  ·  loss {r.loss:.2f}\nmodel: {labels_text(r.predicted)}"
+                f"\nlabel: {labels_text(r.labels)}",
             )
         return cells
 
@@ -168,6 +177,26 @@ class TopLossView(QWidget):
         for col, w in enumerate((40, 196, 112, 112, 58, 230, 120)):
             self.table.setColumnWidth(col, w)
         self.table.clicked.connect(lambda idx: self.ctl.select(idx.row()))
+        self.table.setColumnHidden(LossTableModel.CARD, True)
+        # the same page as a grid of thumbnails with captions (G switches)
+        self.grid = QListView()
+        self.grid.setObjectName("lossGrid")
+        self.grid.setModel(self.model)
+        self.grid.setModelColumn(LossTableModel.CARD)
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setIconSize(QSize(120, 120))
+        self.grid.setGridSize(QSize(212, 196))
+        self.grid.setWordWrap(True)
+        self.grid.setSpacing(4)
+        self.grid.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.grid.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.grid.clicked.connect(lambda idx: self.ctl.select(idx.row()))
+        self.lists = QStackedWidget()
+        self.lists.addWidget(self.table)
+        self.lists.addWidget(self.grid)
 
         # -- filters and paging --
         self.model_combo = QComboBox()
@@ -193,13 +222,17 @@ class TopLossView(QWidget):
         self.next_btn = QPushButton("Page ▶")
         self.prev_btn.clicked.connect(lambda: self.ctl.previous_page())
         self.next_btn.clicked.connect(lambda: self.ctl.next_page())
+        self.grid_btn = QPushButton("Grid")
+        self.grid_btn.setCheckable(True)
+        self.grid_btn.setToolTip("G: the page as a grid of thumbnails, or as a table")
+        self.grid_btn.toggled.connect(self.show_grid)
         self.rescore_btn = QPushButton("Re-score")
         self.rescore_btn.clicked.connect(lambda: self.ctl.rescore())
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.clicked.connect(self.ctl.cancel_rescore)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
-        for w in (self.prev_btn, self.next_btn, self.rescore_btn, self.cancel_btn):
+        for w in (self.prev_btn, self.next_btn, self.rescore_btn, self.cancel_btn, self.grid_btn):
             w.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.progress.setVisible(False)
         self.cancel_btn.setVisible(False)
@@ -221,6 +254,7 @@ class TopLossView(QWidget):
         pager.setContentsMargins(4, 0, 4, 0)
         pager.addWidget(self.range_label, 1)
         pager.addWidget(self.checked_box)
+        pager.addWidget(self.grid_btn)
         pager.addWidget(self.progress)
         pager.addWidget(self.cancel_btn)
         pager.addWidget(self.rescore_btn)
@@ -231,7 +265,7 @@ class TopLossView(QWidget):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addLayout(top)
         lv.addLayout(pager)
-        lv.addWidget(self.table, 1)
+        lv.addWidget(self.lists, 1)
 
         # -- the selected plate --
         self.caption = ElidedLabel("")
@@ -258,7 +292,7 @@ class TopLossView(QWidget):
         buttons.addWidget(self.history_btn)
         hint = QLabel(
             "1-9 toggle · Enter label is right · 0/N no defect · ↑/↓ move · PgUp/PgDn page ·"
-            " Ctrl+Z undo (yours) · Ctrl+H history"
+            " Ctrl+Z undo (yours) · Ctrl+H history · G grid"
         )
         hint.setObjectName("keysHint")
         hint.setWordWrap(True)
@@ -323,6 +357,11 @@ class TopLossView(QWidget):
         idx = self.model.index(i, 1)
         self.table.selectRow(i)
         self.table.scrollTo(idx)
+        card = self.model.index(i, LossTableModel.CARD)
+        self.grid.selectionModel().setCurrentIndex(
+            card, QItemSelectionModel.SelectionFlag.ClearAndSelect
+        )
+        self.grid.scrollTo(card)
         row = self.ctl.rows[i]
         self.caption.setText(row.path)
         self._show_row_info()
@@ -429,6 +468,12 @@ class TopLossView(QWidget):
         )
         self._on_options(self.ctl.options)  # the classes follow the model version
 
+    def show_grid(self, on: bool) -> None:
+        """The page as a grid of thumbnails (on) or as the table."""
+        self.lists.setCurrentWidget(self.grid if on else self.table)
+        if self.grid_btn.isChecked() != on:
+            self.grid_btn.setChecked(on)
+
     def show_history(self) -> None:
         row = self.ctl.current_row()
         if row is None:
@@ -446,6 +491,7 @@ class TopLossView(QWidget):
             "previous_page": c.previous_page,
             "undo": c.undo,
             "history": self.show_history,
+            "grid": lambda: self.show_grid(self.lists.currentWidget() is self.table),
         }
         self.shortcuts: list[QShortcut] = []
         for keys, name, _help in SHORTCUTS:
