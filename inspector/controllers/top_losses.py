@@ -391,7 +391,7 @@ class TopLossController:
         if advance:
             self.move(1)
 
-    def _apply(self, d: Decision) -> None:
+    def _apply(self, d: Decision, decided: bool = True) -> None:
         i = next((k for k, r in enumerate(self.rows) if r.path == d.path), None)
         if i is not None:
             self.rows[i] = replace(
@@ -402,7 +402,10 @@ class TopLossController:
                 role=d.role,
                 loss=self._loss(self.rows[i].probabilities, d.labels),
             )
-            self._decided.add(d.path)
+            if decided:
+                self._decided.add(d.path)
+            else:
+                self._decided.discard(d.path)
             self.row_changed.emit(i)
         name = d.path.replace("\\", "/").rsplit("/", 1)[-1]
         self.message.emit(f"{d.kind}: {name} → {_short(d.labels)} (saved as {d.user})")
@@ -447,9 +450,7 @@ class TopLossController:
         except InspectorError as exc:
             self.message.emit(f"Cannot undo: {exc}")
             return
-        self._decided.discard(path)
-        self._apply(d)
-        self._decided.discard(path)
+        self._apply(d, decided=False)  # undone: it is back in the queue
         self.reload(select=path)  # the image is back in the queue, where its loss puts it
 
     # -- re-scoring ----------------------------------------------------------------------------
