@@ -61,9 +61,7 @@ class MainWindow(QMainWindow):
         self.controller = InspectController(self.runner, self.workspace)
         self._warm_timer = QTimer(self)
         self._warm_timer.setInterval(WARM_CHECK_MS)
-        self._warm_timer.timeout.connect(
-            lambda: self.controller.warm_heatmaps() and self._warm_timer.stop()
-        )
+        self._warm_timer.timeout.connect(self._warm_heatmaps)
         self.inspect = InspectView(self.controller, self.runner, self)
         self.data = DataActions(self, self.runner, self.controller)
         # one tab per view (inspect, review queues, metrics, model); each view keeps its keys
@@ -242,6 +240,12 @@ class MainWindow(QMainWindow):
 
     def set_pin(self) -> None:
         self.statusBar().showMessage(set_pin_dialog(self, self.service), 8000)
+
+    def _warm_heatmaps(self) -> None:
+        # Importing torch stalls the window for up to ~0.4 s: only while the inspectors' view
+        # (which needs it) is shown and idle, never under a person working in another view.
+        if self.views.currentWidget() is self.inspect and self.controller.warm_heatmaps():
+            self._warm_timer.stop()
 
     def _view_shown(self, _index: int) -> None:
         if self.views.currentWidget() is self.top_losses:

@@ -377,8 +377,7 @@ class TopLossView(QWidget):
         row = self.ctl.current_row()
         if row is None:
             return
-        self.bars.set_classes(self.ctl.classes)
-        self.bars.set_prediction(self.ctl.prediction(row))
+        self.bars.set_prediction(self.ctl.prediction(row))  # (re)lays out only for new classes
         self.bars.set_labels(row.labels)
         mark = (
             "  <span style='color:#43a047'>✓ decided</span>"
