@@ -30,6 +30,7 @@ from inspector.gui.settings import Settings
 from inspector.gui.views.inspect import SHORTCUTS, InspectView
 from inspector.gui.views.top_losses import SHORTCUTS as TOP_LOSS_SHORTCUTS
 from inspector.gui.views.top_losses import TopLossView
+from inspector.gui.widgets.history import HistoryDialog
 from inspector.gui.widgets.pin_dialog import PinDialog, set_pin_dialog
 from inspector.gui.widgets.problems import ProblemsList
 from inspector.gui.workers import Runner
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self._action(v, "&Fit", self.inspect.fit)
         self._action(v, "&Actual size", self.inspect.actual_size)
         v.addAction(self.problems_dock.toggleViewAction())
+        self._action(v, "Label &history…", self.show_history, "Ctrl+H")
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(h, "Keyboard shortcuts (?)", self.show_shortcuts, "?").setVisible(False)
@@ -241,6 +243,15 @@ class MainWindow(QMainWindow):
     def set_pin(self) -> None:
         self.statusBar().showMessage(set_pin_dialog(self, self.service), 8000)
 
+    def show_history(self) -> None:
+        """The label history of the plate selected in the view shown (Ctrl+H)."""
+        if self.views.currentWidget() is self.top_losses:
+            path = self.top_losses.current_path()
+        else:
+            path = self.controller.current
+        if path:
+            HistoryDialog(self.service, path, self).exec()
+
     def _warm_heatmaps(self) -> None:
         # Importing torch stalls the window for up to ~0.4 s: only while the inspectors' view
         # (which needs it) is shown and idle, never under a person working in another view.
@@ -308,6 +319,7 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         rows = [(" / ".join(keys), text) for keys, _name, text in SHORTCUTS]
         rows += [(" / ".join(keys), text) for keys, _name, text in TOP_LOSS_SHORTCUTS[1:]]
+        rows += [("Ctrl+H", "Label history of the selected plate (any view)")]
         rows += [("F2 / F3", "Inspect / Top losses view")]
         rows += [
             ("F1 / ?", "This help"),

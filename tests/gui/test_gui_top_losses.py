@@ -136,6 +136,18 @@ def test_history_dialog_lists_the_decisions_and_exports_csv(qtbot, make_window, 
     assert seen["status"].startswith("Exported 2 entries")
     assert len(list(csv.reader(out.open(encoding="utf-8")))) == 3
 
+    # Ctrl+H in the inspectors' view shows the history of the plate selected there
+    win.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win)
+    qtbot.keyClick(view, Qt.Key.Key_F2)
+    assert win.views.currentWidget() is win.inspect
+    win.controller.add_paths([view.ctl.rows[1].path])
+    qtbot.waitUntil(lambda: win.controller.current is not None)
+    QTimer.singleShot(200, inspect_dialog)
+    qtbot.keyClick(win.inspect, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
+    assert seen["title"] == "Label history — crazing_1.png"
+    assert [r[1:4] for r in seen["rows"]] == [["importer", "annotator", "import"]]
+
 
 def test_change_user_and_role_from_the_file_menu(qtbot, make_window, seeded):
     win = make_window(user="ana", role="annotator")

@@ -3,8 +3,8 @@ probabilities, keyboard relabelling, the label history, re-scoring for another m
 
 Keys (while this view is shown): 1-9 toggle a class, Enter = "label is right" (confirm, next),
 0 / N = no defect (next), arrows move (past a page's end the next page loads), Page Up / Page
-Down change page, Ctrl+Z undoes your own last decision here, Ctrl+H shows the image's history,
-G shows the page as a grid of thumbnails (or the table again).
+Down change page, Ctrl+Z undoes your own last decision here, G shows the page as a grid of thumbnails (or the table again). Ctrl+H (the window's View ›
+Label history…) shows the selected plate's history.
 
 A thin view over :class:`~inspector.controllers.top_losses.TopLossController`: the table model
 reads the controller's current page, widgets forward actions and redraw from its signals. The
@@ -56,7 +56,6 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("PgDown",), "next_page", "Top losses: next page"),
     (("PgUp",), "previous_page", "Top losses: previous page"),
     (("Ctrl+Z",), "undo", "Top losses: undo your own last decision"),
-    (("Ctrl+H",), "history", "Label history of the selected image"),
     (("G",), "grid", "Top losses: grid of thumbnails / table"),
 )
 
@@ -473,11 +472,15 @@ class TopLossView(QWidget):
         if self.grid_btn.isChecked() != on:
             self.grid_btn.setChecked(on)
 
-    def show_history(self) -> None:
+    def current_path(self) -> str | None:
+        """The selected plate (the window's View › Label history… shows its history)."""
         row = self.ctl.current_row()
-        if row is None:
-            return
-        HistoryDialog(self.ctl.service, row.path, self).exec()
+        return None if row is None else row.path
+
+    def show_history(self) -> None:
+        path = self.current_path()
+        if path is not None:
+            HistoryDialog(self.ctl.service, path, self).exec()
 
     def _install_shortcuts(self) -> None:
         c = self.ctl
@@ -489,7 +492,6 @@ class TopLossView(QWidget):
             "next_page": c.next_page,
             "previous_page": c.previous_page,
             "undo": c.undo,
-            "history": self.show_history,
             "grid": lambda: self.show_grid(self.lists.currentWidget() is self.table),
         }
         self.shortcuts: list[QShortcut] = []
