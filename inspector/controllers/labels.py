@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from inspector.domain import InspectorError, LabelStatus, Prediction
 from inspector.jobs import CancelFn, Job, never
@@ -46,7 +46,59 @@ class Decision:
     role: str
 
 
-class LabelService:
+# -- the review views' reads (top-loss queue, history) and the supervisor PIN ------------------
+def _loss_filter(f: object):
+    from inspector.store.loss_queue import LossFilter
+
+    return LossFilter(
+        model_version=getattr(f, "model_version", "") or None,
+        predicted=getattr(f, "predicted", "") or None,
+        label=getattr(f, "label", "") or None,
+        user=getattr(f, "user", "") or None,
+        include_checked=bool(getattr(f, "include_checked", False)),
+    )
+
+
+class ReviewReads:
+    """Part of :class:`LabelService`: the reads behind the top-loss queue and the history, and
+    the supervisor PIN's hash (kept apart so the review views' additions stay in one place)."""
+
+    _store: Any  # the LabelStore
+
+    def loss_page(self, f: object, limit: int, after: tuple[float, int] | None = None) -> list:
+        """One page of the top-loss queue (``f`` has model_version/predicted/label/user)."""
+        return self._store.loss_page(_loss_filter(f), limit=limit, after=after)
+
+    def loss_count(self, f: object) -> int:
+        return int(self._store.loss_count(_loss_filter(f)))
+
+    def labellers(self) -> list[str]:
+        return list(self._store.labellers())
+
+    def model_versions(self) -> list:
+        """Model versions registered in the workspace (name, path, status, classes, thresholds)."""
+        return list(self._store.model_versions())
+
+    def unscored(self, model_version: str) -> list[str]:
+        return list(self._store.unscored(model_version))
+
+    def reviews(self, path: str) -> list:
+        """Supervisors' review decisions on the image, oldest first."""
+        from inspector.store import UnknownImageError
+
+        try:
+            return list(self._store.reviews(path))
+        except UnknownImageError:
+            return []
+
+    def pin_hash(self) -> str:
+        return str(self._store.supervisor_pin_hash())
+
+    def set_pin_hash(self, hashed: str) -> None:
+        self._store.set_supervisor_pin_hash(hashed)
+
+
+class LabelService(ReviewReads):
     def __init__(self, store, user: str, role: str) -> None:
         self._store = store
         self.user = user
@@ -100,15 +152,18 @@ class LabelService:
         return out
 
     # -- GUI-thread decisions (synchronous: durable before the view moves on) ------------------
-    def decide(self, path: str, labels: Iterable[str], seen: Prediction | None) -> Decision:
+    def decide(
+        self, path: str, labels: Iterable[str], seen: Prediction | None, reason: str = ""
+    ) -> Decision:
         from inspector.store import UnknownImageError
 
         labels = list(labels)
+        kw = {"user": self.user, "role": self.role, "seen": seen, "reason": reason}
         try:
-            ev = self._store.set_labels(path, labels, user=self.user, role=self.role, seen=seen)
+            ev = self._store.set_labels(path, labels, **kw)
         except UnknownImageError:
             self._store.add_image(path, source="gui")
-            ev = self._store.set_labels(path, labels, user=self.user, role=self.role, seen=seen)
+            ev = self._store.set_labels(path, labels, **kw)
         return self._decision(path, ev)
 
     def undo(self, path: str) -> Decision:

@@ -53,3 +53,32 @@ def verify_pin(pin: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got.hex(), digest)
+
+
+def pin_is_set(service) -> bool:
+    """Whether the workspace has a supervisor PIN (``service``: a LabelService)."""
+    return bool(service is not None and service.pin_hash())
+
+
+def confirm_supervisor(service, pin: str | None, action: str = "do this") -> None:
+    """Allow a supervisor action, or raise :class:`PermissionDenied` with a one-line reason.
+
+    The signed-in role must be supervisor; when the workspace has a PIN, ``pin`` must match
+    it (the GUI asks it with ``gui.widgets.pin_dialog.ask_supervisor``). Call it right before
+    the action (save thresholds, sign off, promote a model)::
+
+        confirm_supervisor(service, pin, "save thresholds")
+    """
+    require(service.role if service is not None else "", action)
+    stored = service.pin_hash()
+    if stored and not verify_pin(pin or "", stored):
+        raise PermissionDenied("wrong supervisor PIN")
+
+
+def set_supervisor_pin(service, pin: str, current: str | None = None) -> None:
+    """Set (or, with ``pin=""``, remove) the supervisor PIN; only a supervisor can, and when a
+    PIN is set already, ``current`` must match it. Stored as a salted scrypt hash."""
+    confirm_supervisor(service, current, "set the supervisor PIN")
+    if pin and (len(pin) < 4 or not pin.isdigit()):
+        raise PermissionDenied("a supervisor PIN is 4 or more digits")
+    service.set_pin_hash(hash_pin(pin) if pin else "")

@@ -20,13 +20,19 @@ from PySide6.QtWidgets import (
 
 from inspector.controllers.inspect import InspectController
 from inspector.controllers.labels import LabelService, open_service
+from inspector.controllers.roles import verify_pin
 from inspector.controllers.scoring import load_predictor
+from inspector.controllers.top_losses import TopLossController
 from inspector.domain import InspectorError
 from inspector.gui.data_actions import EXPORTS, DataActions
 from inspector.gui.dialogs import IdentityDialog, ShortcutsDialog
 from inspector.gui.settings import Settings
 from inspector.gui.supervisor import SupervisorViews
 from inspector.gui.views.inspect import SHORTCUTS, InspectView
+from inspector.gui.views.top_losses import SHORTCUTS as TOP_LOSS_SHORTCUTS
+from inspector.gui.views.top_losses import TopLossView
+from inspector.gui.widgets.history import HistoryDialog
+from inspector.gui.widgets.pin_dialog import PinDialog, set_pin_dialog
 from inspector.gui.widgets.problems import ProblemsList
 from inspector.gui.workers import Runner
 
@@ -57,9 +63,7 @@ class MainWindow(QMainWindow):
         self.controller = InspectController(self.runner, self.workspace)
         self._warm_timer = QTimer(self)
         self._warm_timer.setInterval(WARM_CHECK_MS)
-        self._warm_timer.timeout.connect(
-            lambda: self.controller.warm_heatmaps() and self._warm_timer.stop()
-        )
+        self._warm_timer.timeout.connect(self._warm_heatmaps)
         self.inspect = InspectView(self.controller, self.runner, self)
         self.data = DataActions(self, self.runner, self.controller)
         # one tab per view (inspect, review queues, metrics, model); each view keeps its keys
@@ -68,6 +72,9 @@ class MainWindow(QMainWindow):
         self.views.setDocumentMode(True)
         self.setCentralWidget(self.views)
         self.add_view(self.inspect, "Inspect", "F2")
+        self.top_losses = TopLossView(TopLossController(self.runner), self.runner, self)
+        self.add_view(self.top_losses, "Top losses", "F3")
+        self.views.currentChanged.connect(self._view_shown)
         self.supervisor = SupervisorViews(self)  # F4 sign-off queue, F5 metrics
         self.problems = ProblemsList()
         self.problems_dock = QDockWidget("Problems", self)
@@ -89,6 +96,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.user_label)
 
         self.controller.message.connect(lambda m: sb.showMessage(m, 8000))
+        self.top_losses.ctl.message.connect(lambda m: sb.showMessage(m, 8000))
         self.controller.problem.connect(self.add_problem)
         self.problems.count_changed.connect(self._problems_changed)
         self.runner.busy_changed.connect(self.busy.setVisible)
@@ -128,13 +136,15 @@ class MainWindow(QMainWindow):
         for fmt, (text, _flt) in EXPORTS.items():
             self._action(export, text, lambda _=False, k=fmt: self.data.export_dialog(k))
         self._action(f, "&Back up the workspace…", self.data.backup_dialog)
-        self._action(f, "Change &user…", self.ask_identity)
+        self._action(f, "Change &user or role…", self.ask_identity)
+        self._action(f, "Set supervisor &PIN…", self.set_pin)
         f.addSeparator()
         self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         v = mb.addMenu("&View")
         self._action(v, "&Fit", self.inspect.fit)
         self._action(v, "&Actual size", self.inspect.actual_size)
         v.addAction(self.problems_dock.toggleViewAction())
+        self._action(v, "Label &history…", self.show_history, "Ctrl+H")
         h = mb.addMenu("&Help")
         self._action(h, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self._action(h, "Keyboard shortcuts (?)", self.show_shortcuts, "?").setVisible(False)
@@ -172,6 +182,7 @@ class MainWindow(QMainWindow):
             )
         self.controller.set_workspace(self.workspace, self.service)
         self.supervisor.set_service(self.service)
+        self.top_losses.ctl.set_service(self.service)
         if self.isVisible() and self.controller.predictor is None:
             self.load_model()  # registers the model in the store that is now open
 
@@ -199,6 +210,7 @@ class MainWindow(QMainWindow):
         )
         self.controller.set_predictor(predictor, model_dir)
         self.supervisor.set_model(predictor, model_dir)
+        self.top_losses.ctl.refresh_options()  # the model may have just become the active one
         # torch loads in ~1-10 s: do it when the window is idle, not at the first H
         if self.settings.prepare_heatmaps:
             self._warm_timer.start()
@@ -212,11 +224,47 @@ class MainWindow(QMainWindow):
         dlg = IdentityDialog(self.settings.user, self.settings.role, self)
         if not dlg.exec():
             return False
-        self.settings.user, self.settings.role = dlg.values()
+        user, role = dlg.values()
+        if role == "supervisor" != self.settings.role and not self._supervisor_pin_ok():
+            return False
+        self.settings.user, self.settings.role = user, role
         self.settings.save()
         self._update_user()
         self.open_store()
         return True
+
+    def _supervisor_pin_ok(self) -> bool:
+        """Becoming a supervisor asks the workspace's supervisor PIN, when one is set."""
+        stored = self.service.pin_hash() if self.service is not None else ""
+        if not stored:
+            return True
+        dlg = PinDialog("Enter the supervisor PIN to sign in as supervisor.", self)
+        if dlg.exec() and verify_pin(dlg.pin.text(), stored):
+            return True
+        self.statusBar().showMessage("Wrong supervisor PIN: the role was not changed", 8000)
+        return False
+
+    def set_pin(self) -> None:
+        self.statusBar().showMessage(set_pin_dialog(self, self.service), 8000)
+
+    def show_history(self) -> None:
+        """The label history of the plate selected in the view shown (Ctrl+H)."""
+        if self.views.currentWidget() is self.top_losses:
+            path = self.top_losses.current_path()
+        else:
+            path = self.controller.current
+        if path:
+            HistoryDialog(self.service, path, self).exec()
+
+    def _warm_heatmaps(self) -> None:
+        # Importing torch stalls the window for up to ~0.4 s: only while the inspectors' view
+        # (which needs it) is shown and idle, never under a person working in another view.
+        if self.views.currentWidget() is self.inspect and self.controller.warm_heatmaps():
+            self._warm_timer.stop()
+
+    def _view_shown(self, _index: int) -> None:
+        if self.views.currentWidget() is self.top_losses:
+            self.top_losses.ctl.reload()  # labels made in other views change the queue
 
     def _update_user(self) -> None:
         s = self.settings
@@ -274,6 +322,9 @@ class MainWindow(QMainWindow):
 
     def show_shortcuts(self) -> None:
         rows = [(" / ".join(keys), text) for keys, _name, text in SHORTCUTS]
+        rows += [(" / ".join(keys), text) for keys, _name, text in TOP_LOSS_SHORTCUTS[1:]]
+        rows += [("Ctrl+H", "Label history of the selected plate (any view)")]
+        rows += [("F2 / F3", "Inspect / Top losses view")]
         rows += [
             ("F1 / ?", "This help"),
             ("Ctrl+O", "Open a folder"),
@@ -315,6 +366,7 @@ class MainWindow(QMainWindow):
         self._warm_timer.stop()
         self.inspect.shutdown()
         self.supervisor.shutdown()
+        self.top_losses.shutdown()
         self.runner.shutdown()
         if self.service is not None:
             self.service.close()

@@ -105,10 +105,13 @@ def set_labels(
 def undo_redo(
     conn: sqlite3.Connection, image: ImageRef, kind: EventKind, *, user: str, role: str, reason: str
 ) -> int:
+    """Undo (redo) ``user``'s own last (undone) decision on the image; a colleague's decision,
+    or one a supervisor approved, is never undone (:class:`NotYourDecisionError`)."""
     idx = ClassIndex(conn)
     iid = images.image_id(conn, image)
     target = events.undo_target if kind == EventKind.UNDO else events.redo_target
-    reverts, ids, seen = target(conn, iid, idx)
+    approved = reviews.last_approved_event(conn, iid)
+    reverts, ids, seen = target(conn, iid, idx, user=user, approved_event=approved)
     return record(
         conn,
         iid,

@@ -51,3 +51,7 @@ class UnknownImageError(StoreError):
 
 class NothingToUndoError(StoreError):
     """Undo/redo was asked for an image whose history has nothing to undo/redo."""
+
+
+class NotYourDecisionError(StoreError):
+    """Undo/redo refused: the decision to undo is a colleague's, or a colleague decided since."""

@@ -5,7 +5,9 @@ Every event insert updates, in the same transaction, the denormalised ``current_
 sees an event without its consequences (or the reverse), even if the process is killed mid-write.
 
 Undo and redo are events too: the undo/redo stacks are replayed from the image's history (a few
-rows, read through the ``(image_id, id)`` index), never kept in mutable state.
+rows, read through the ``(image_id, id)`` index), never kept in mutable state. Undo is *yours*:
+a person undoes (and redoes) only their own decisions, and never one a colleague has decided
+over since (:class:`~inspector.store.errors.NotYourDecisionError` says who and when).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from inspector.domain import LabelStatus
 from inspector.store import clock
 from inspector.store.classes import ClassIndex
-from inspector.store.errors import NothingToUndoError
+from inspector.store.errors import NothingToUndoError, NotYourDecisionError
 from inspector.store.records import EventKind, LabelEvent
 from inspector.store.scoring import mask_of
 
@@ -228,14 +230,16 @@ class _Ev:
     kind: str
     ids: list[int] | None
     seen: Seen
+    user: str = ""
+    created_at: str = ""
 
 
 def _stacks(conn: sqlite3.Connection, image_id: int) -> tuple[list[_Ev], list[_Ev]]:
     done: list[_Ev] = []
     undone: list[_Ev] = []
-    for eid, kind, labels, mv, probs, mlabels in conn.execute(
-        "SELECT id, kind, labels, model_version, probabilities, model_labels FROM label_events"
-        " WHERE image_id = ? ORDER BY id",
+    for eid, kind, labels, mv, probs, mlabels, user, created in conn.execute(
+        "SELECT id, kind, labels, model_version, probabilities, model_labels, user, created_at"
+        " FROM label_events WHERE image_id = ? ORDER BY id",
         (image_id,),
     ):
         ev = _Ev(
@@ -243,6 +247,8 @@ def _stacks(conn: sqlite3.Connection, image_id: int) -> tuple[list[_Ev], list[_E
             kind,
             loads_ids(labels),
             Seen(mv, None if probs is None else json.loads(probs), loads_ids(mlabels)),
+            user,
+            created,
         )
         if kind in LABEL_KINDS:
             done.append(ev)
@@ -265,15 +271,43 @@ def resolved_seen(seen: Seen, classes: ClassIndex) -> Seen:
     return Seen(seen.model_version, seen.probabilities, resolved(seen.model_label_ids, classes))
 
 
+def _when(created_at: str) -> str:
+    """'2026-11-22T16:50:03.123+00:00' -> '2026-11-22 16:50' (for one-line messages)."""
+    return created_at[:16].replace("T", " ")
+
+
 def undo_target(
     conn: sqlite3.Connection,
     image_id: int,
     classes: ClassIndex,
+    user: str | None = None,
+    approved_event: int | None = None,
 ) -> tuple[int, list[int] | None, Seen]:
-    """(event undone, vector restored, what was seen for it) for an undo of ``image_id``."""
+    """(event undone, vector restored, what was seen for it) for an undo of ``image_id``.
+
+    With ``user``, only that person's own last decision can be undone: if the image's current
+    decision is a colleague's (made after theirs), or a supervisor approved it
+    (``approved_event`` is the event a review approved last), :class:`NotYourDecisionError`.
+    """
     done, _ = _stacks(conn, image_id)
     if not done:
         raise NothingToUndoError(f"image {image_id} has no label decision to undo")
+    if user is not None:
+        top = done[-1]
+        if top.user != user:
+            if any(ev.user == user for ev in done):
+                raise NotYourDecisionError(
+                    f"{top.user} changed this label after you ({_when(top.created_at)});"
+                    " undo would throw their decision away: label the image again instead"
+                )
+            raise NotYourDecisionError(
+                f"you have no decision on this image to undo (the label is {top.user}'s)"
+            )
+        if approved_event == top.id:
+            raise NotYourDecisionError(
+                "a supervisor approved this label since you made it: label the image again"
+                " instead of undoing"
+            )
     undone = done.pop()
     if not done:
         return undone.id, None, Seen()
@@ -285,10 +319,19 @@ def redo_target(
     conn: sqlite3.Connection,
     image_id: int,
     classes: ClassIndex,
+    user: str | None = None,
+    approved_event: int | None = None,
 ) -> tuple[int, list[int] | None, Seen]:
-    """(event redone, vector restored, what was seen for it) for a redo of ``image_id``."""
+    """(event redone, vector restored, what was seen for it) for a redo of ``image_id``.
+
+    With ``user``, only that person's own undone decision can be redone.
+    """
     _, undone = _stacks(conn, image_id)
     if not undone:
         raise NothingToUndoError(f"image {image_id} has nothing to redo")
     ev = undone[-1]
+    if user is not None and ev.user != user:
+        raise NotYourDecisionError(
+            f"nothing of yours to redo here (the undone label is {ev.user}'s)"
+        )
     return ev.id, resolved(ev.ids, classes), resolved_seen(ev.seen, classes)

@@ -45,6 +45,16 @@ def exists_for(conn: sqlite3.Connection, image_id: int) -> bool:
     return row is not None
 
 
+def last_approved_event(conn: sqlite3.Connection, image_id: int) -> int | None:
+    """The label event the latest ``approve`` of this image approved (None: never approved)."""
+    row = conn.execute(
+        "SELECT event_id FROM review_decisions WHERE image_id = ? AND decision = 'approve'"
+        " ORDER BY id DESC LIMIT 1",
+        (image_id,),
+    ).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
 def of_image(conn: sqlite3.Connection, image_id: int) -> list[ReviewDecision]:
     return [
         _record(r)

@@ -34,12 +34,14 @@ from inspector.store import (
     evaluation,
     events,
     images,
+    loss_queue,
     maintenance,
     opening,
     predictions,
     queries,
     reviews,
     runs,
+    settings,
     signoff,
     thresholds,
 )
@@ -62,6 +64,9 @@ from inspector.store.records import (
 )
 
 __all__ = ["ImageRef", "LabelStore", "norm_path"]
+
+#: The ``settings`` key of the supervisor PIN's hash.
+SUPERVISOR_PIN_KEY = "supervisor_pin"
 
 
 class LabelStore:
@@ -233,13 +238,18 @@ class LabelStore:
     def undo(
         self, image: ImageRef, *, user: str, role: str = Role.ANNOTATOR, reason: str = ""
     ) -> LabelEvent:
-        """Undo the last decision: append an ``undo`` event that restores the one before."""
+        """Undo ``user``'s own last decision: an ``undo`` event that restores the one before.
+
+        Refused (:class:`NotYourDecisionError`) when the current decision is a colleague's
+        (made since), or a supervisor approved it: undo never throws another person's work away.
+        """
         return self._undo_redo(image, EventKind.UNDO, user, str(role), reason)
 
     def redo(
         self, image: ImageRef, *, user: str, role: str = Role.ANNOTATOR, reason: str = ""
     ) -> LabelEvent:
-        """Re-apply the last undone decision (a ``redo`` event); a new decision clears redo."""
+        """Re-apply ``user``'s last undone decision (a ``redo`` event); a new decision clears
+        redo."""
         return self._undo_redo(image, EventKind.REDO, user, str(role), reason)
 
     def _undo_redo(
@@ -427,6 +437,29 @@ class LabelStore:
             self._conn, limit=limit, offset=offset, model_version=model_version
         )
 
+    def loss_page(
+        self,
+        filt: loss_queue.LossFilter | None = None,
+        *,
+        limit: int = 100,
+        after: tuple[float, int] | None = None,
+    ) -> list[loss_queue.LossRow]:
+        """The annotators' top-loss queue, keyset-paged (see :mod:`~inspector.store.loss_queue`)."""
+        return loss_queue.loss_page(
+            self._conn, filt or loss_queue.LossFilter(), limit=limit, after=after
+        )
+
+    def loss_count(self, filt: loss_queue.LossFilter | None = None) -> int:
+        return loss_queue.loss_count(self._conn, filt or loss_queue.LossFilter())
+
+    def labellers(self) -> list[str]:
+        """Everyone who made an image's current label."""
+        return loss_queue.labellers(self._conn)
+
+    def unscored(self, model_version: str) -> list[str]:
+        """Labelled, readable images without a prediction of ``model_version`` (to re-score)."""
+        return loss_queue.unscored(self._conn, model_version)
+
     def low_confidence(
         self, *, limit: int = 200, offset: int = 0, model_version: str | None = None
     ) -> list[ImageRow]:
@@ -445,6 +478,16 @@ class LabelStore:
         """(path, labels) of every labelled image, read from one consistent snapshot."""
         with self._pool.snapshot() as conn:
             return queries.labelled(conn, include_missing=include_missing)
+
+    # -- settings --------------------------------------------------------------------------------
+    def supervisor_pin_hash(self) -> str:
+        """The supervisor PIN's salted hash ('' when no PIN is set); never the PIN itself."""
+        return settings.get(self._conn, SUPERVISOR_PIN_KEY) or ""
+
+    def set_supervisor_pin_hash(self, hashed: str) -> None:
+        """Store a hash made by ``controllers.roles.hash_pin`` ('' removes the PIN)."""
+        with self.transaction() as conn:
+            settings.put(conn, SUPERVISOR_PIN_KEY, hashed)
 
     # -- maintenance ---------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:

@@ -221,3 +221,19 @@ def test_heatmaps_are_prepared_only_when_nobody_waits_on_the_window(ctl):
     ctl.last_action -= 60  # a minute later, nothing scoring
     assert ctl.warm_heatmaps() is True and ctl.heatmaps_ready
     assert said[0] == "loading torch for heatmaps…" and said[-1].startswith("Heatmaps ready")
+
+
+def test_undo_is_yours_a_colleagues_later_decision_is_not_undone(ctl, tmp_path):
+    first = ctl.current
+    ctl.no_defect()  # ana: no defect
+    bo = LabelService.open(tmp_path / "ws", user="bo", role="inspector")
+    try:
+        bo.decide(first, ["scratches"], seen=None)  # bo decides on the same plate after her
+        said: list[str] = []
+        ctl.message.connect(said.append)
+        ctl.undo()  # ana's Ctrl+Z
+        assert said[-1].startswith("Cannot undo: bo changed this label after you")
+        assert bo.states([first])[first].labels == ("scratches",)
+        assert [e.user for e in bo.history(first)] == ["ana", "bo"]
+    finally:
+        bo.close()
