@@ -72,7 +72,7 @@ class Supervision:
         return self._store.low_confidence_bands()
 
     def labellers(self) -> list[str]:
-        return self._store.labellers()
+        return self._store.decision_makers()
 
     def log(self, since: str | None, until: str | None) -> list[LogRow]:
         return self._store.signoff_log(since, until)

@@ -573,7 +573,8 @@ class LabelStore:
     def signoff_count(self, filt: signoff.QueueFilter | None = None) -> int:
         return signoff.count(self._conn, filt or signoff.QueueFilter())
 
-    def labellers(self) -> list[str]:
+    def decision_makers(self) -> list[str]:
+        """Everyone who made any label decision (the sign-off queue's user filter)."""
         return signoff.labellers(self._conn)
 
     def signoff_log(
