@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 #: Yield at least this often (seconds) so the GUI sees progress and results flow.
 YIELD_EVERY = 0.1
+#: Paths per listed chunk: adding 2,000 rows to the gallery cost 15-30 ms of GUI-thread time
+#: (the filter proxy and the view's layout), 60-110 ms on a busy machine; 500 keep each under ~10.
+LIST_CHUNK = 500
 
 
 def load_predictor(
@@ -81,7 +84,7 @@ def list_images(paths: list[str], cancel: CancelFn = never) -> Job[int]:
                 for f in sorted(files, key=natural_key):
                     if is_image_file(f):
                         chunk.append(os.path.abspath(os.path.join(root, f)))
-                if chunk and (len(chunk) >= 2000 or time.monotonic() - t > YIELD_EVERY):
+                if chunk and (len(chunk) >= LIST_CHUNK or time.monotonic() - t > YIELD_EVERY):
                     listed += len(chunk)
                     yield Partial(chunk)
                     chunk, t = [], time.monotonic()
