@@ -129,6 +129,11 @@ def snapshot(conn: sqlite3.Connection, snapshot_id: int) -> Snapshot:
     return Snapshot(sid, h, run_id, parent, json.loads(summary), created, items)
 
 
+def latest_snapshot_id(conn: sqlite3.Connection) -> int | None:
+    row = conn.execute("SELECT max(id) FROM data_snapshots").fetchone()
+    return None if row[0] is None else int(row[0])
+
+
 def snapshot_of_run(conn: sqlite3.Connection, run_id: int) -> int | None:
     row = conn.execute("SELECT id FROM data_snapshots WHERE run_id = ?", (run_id,)).fetchone()
     return None if row is None else int(row[0])

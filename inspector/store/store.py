@@ -431,6 +431,9 @@ class LabelStore:
     def data_snapshot(self, snapshot_id: int) -> learning.Snapshot:
         return learning.snapshot(self._conn, snapshot_id)
 
+    def latest_snapshot_id(self) -> int | None:
+        return learning.latest_snapshot_id(self._conn)
+
     def snapshot_of_run(self, run_id: int) -> int | None:
         return learning.snapshot_of_run(self._conn, run_id)
 
