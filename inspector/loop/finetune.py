@@ -36,7 +36,7 @@ from inspector.jobs import CancelFn, Cancelled, Job, Partial, check, never
 from inspector.loop import data as loop_data
 from inspector.loop.config import FinetuneConfig
 from inspector.loop.evaluate import compare
-from inspector.loop.head import initial_weights
+from inspector.loop.head import initial_weights, load_parent
 from inspector.paths import default_model_dir
 from inspector.registry import check_model_dir, read_card, write_card
 from inspector.store import LabelStore
@@ -124,6 +124,7 @@ def finetune(cfg: FinetuneConfig, cancel: CancelFn = never) -> Job[Candidate]:
         reap_stale_runs(store)
         parent_dir = resolve_parent(store, cfg.from_version)
         parent_card = check_model_dir(parent_dir, need_weights=True)
+        load_parent(parent_dir)  # a corrupt parent is refused before anything is written
         version = cfg.version or "ft-" + dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         if any(m.name == version for m in store.model_versions()):
             raise ModelError(f"model version {version!r} exists already; choose another --version")

@@ -13,10 +13,10 @@ from pathlib import Path
 import torch
 
 from inspector.domain import ModelError
-from inspector.registry import ModelCard
+from inspector.registry import ModelCard, read_card
 from inspector.runtime.torch_model import build_model, load_torch_model
 
-__all__ = ["classifier_names", "initial_weights"]
+__all__ = ["classifier_names", "initial_weights", "load_parent"]
 
 
 def classifier_names(model: torch.nn.Module) -> set[str]:
@@ -25,13 +25,28 @@ def classifier_names(model: torch.nn.Module) -> set[str]:
     return {k for k in model.state_dict() if k == prefix or k.startswith(prefix + ".")}
 
 
+def load_parent(parent_dir: Path) -> tuple[torch.nn.Module, ModelCard]:
+    """The parent as a torch module; a corrupt or mismatched folder is a one-line ModelError."""
+    try:
+        return load_torch_model(parent_dir)  # NaN and shape checks
+    except ModelError as exc:
+        if "do not fit" in str(exc):
+            card = read_card(parent_dir)
+            raise ModelError(
+                f"{parent_dir}: card.json lists {len(card.classes)} classes for "
+                f"{card.architecture}, but weights.safetensors does not fit them "
+                "(a card from another version?)"
+            ) from None
+        raise ModelError(" ".join(str(exc).split())) from None  # torch's messages span lines
+
+
 def initial_weights(
     parent_dir: Path, classes: tuple[str, ...], out_file: Path, seed: int = 0
 ) -> tuple[ModelCard, str]:
     """Write the new version's starting weights; return (parent card, "kept|grown|replaced")."""
     from safetensors.torch import save_file
 
-    parent, card = load_torch_model(parent_dir)  # NaN / shape checks: one-line ModelErrors
+    parent, card = load_parent(parent_dir)
     torch.manual_seed(seed)
     child = build_model(card.architecture, len(classes), card.preprocessing.channels)
     head = classifier_names(child)
