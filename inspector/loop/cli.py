@@ -17,7 +17,10 @@ __all__ = ["main", "run"]
 
 
 def _emit(event) -> None:
-    print(event.to_json(), flush=True)
+    from inspector.training import distributed
+
+    if distributed.is_main():  # torchrun: one stream of events, rank 0's
+        print(event.to_json(), flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +47,11 @@ def run(args: argparse.Namespace) -> int:
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _emit(done)
+        from inspector.training import distributed
+
+        distributed.shutdown()
+    if done is not None:  # None on ranks other than 0
+        _emit(done)
     return 0
 
 

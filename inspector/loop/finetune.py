@@ -40,6 +40,7 @@ from inspector.loop.head import initial_weights, load_parent
 from inspector.paths import default_model_dir
 from inspector.registry import check_model_dir, read_card, write_card
 from inspector.store import LabelStore
+from inspector.training import distributed
 from inspector.training.config import TrainConfig
 from inspector.training.events import Event
 
@@ -120,20 +121,26 @@ def finetune(cfg: FinetuneConfig, cancel: CancelFn = never) -> Job[Candidate]:
     """Freeze a snapshot, fine-tune from the parent, compare, register the candidate."""
     t0 = time.monotonic()
     ws = Path(cfg.workspace)
-    with LabelStore.open(ws, create=False) as store:
-        reap_stale_runs(store)
-        parent_dir = resolve_parent(store, cfg.from_version)
-        parent_card = check_model_dir(parent_dir, need_weights=True)
-        load_parent(parent_dir)  # a corrupt parent is refused before anything is written
-        version = cfg.version or "ft-" + dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        if any(m.name == version for m in store.model_versions()):
-            raise ModelError(f"model version {version!r} exists already; choose another --version")
-        spec = parent_card.preprocessing
-        if spec != PreprocessSpec(size=spec.size, channels=1, mean=(0.5,), std=(0.5,)):
-            raise ModelError(f"{parent_dir}: only grey 0.5/0.5-normalised models can be fine-tuned")
-        params = {**cfg.to_json_dict(), "pid": os.getpid(), "host": socket.gethostname()}
-        params["version"] = version
-        run_id = store.start_training_run(params=params, parent=parent_card.version)
+    _join_process_group(cfg)
+    if not distributed.is_main():  # torchrun: rank 0 plans and writes; this rank trains its share
+        job = yield from _follow(cancel)
+        return job
+    try:
+        store = LabelStore.open(ws, create=False)
+    except BaseException:
+        distributed.broadcast(None)
+        raise
+    with store:
+        try:
+            parent_dir, parent_card, version, params = _check(store, cfg)
+        except BaseException:
+            distributed.broadcast(None)
+            raise
+        try:
+            run_id = store.start_training_run(params=params, parent=parent_card.version)
+        except BaseException:
+            distributed.broadcast(None)  # the other ranks stop too
+            raise
         try:
             result = yield from _run(store, cfg, ws, version, run_id, parent_dir, cancel, t0)
         except Cancelled:
@@ -147,9 +154,85 @@ def finetune(cfg: FinetuneConfig, cancel: CancelFn = never) -> Job[Candidate]:
         return result
 
 
+def _check(store: LabelStore, cfg: FinetuneConfig):
+    """Reap dead runs, resolve and check the parent, name the version (nothing is written)."""
+    reap_stale_runs(store)
+    parent_dir = resolve_parent(store, cfg.from_version)
+    parent_card = check_model_dir(parent_dir, need_weights=True)
+    load_parent(parent_dir)  # a corrupt parent is refused before anything is written
+    version = cfg.version or "ft-" + dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    if any(m.name == version for m in store.model_versions()):
+        raise ModelError(f"model version {version!r} exists already; choose another --version")
+    spec = parent_card.preprocessing
+    if spec != PreprocessSpec(size=spec.size, channels=1, mean=(0.5,), std=(0.5,)):
+        raise ModelError(f"{parent_dir}: only grey 0.5/0.5-normalised models can be fine-tuned")
+    params = {**cfg.to_json_dict(), "pid": os.getpid(), "host": socket.gethostname()}
+    params["version"] = version
+    return parent_dir, parent_card, version, params
+
+
 def _run(store, cfg, ws, version, run_id, parent_dir, cancel, t0) -> Job[Candidate]:
     from inspector.training.loop import train
 
+    parent_card = read_card(parent_dir)
+    try:
+        plan, head, ds, tcfg = yield from _prepare(
+            store, cfg, ws, version, run_id, parent_dir, cancel
+        )
+    except BaseException:
+        distributed.broadcast(None)
+        raise
+    distributed.broadcast((tcfg, ds))
+    done = yield from train(tcfg, dataset=ds, cancel=cancel)  # ends with a barrier of all ranks
+    check(cancel)
+    yield Progress(0, 0, "comparing with the parent on the evaluation set")
+    trained = Path(done.model_dir)
+    comparison = compare(
+        trained, parent_dir, {"evaluation": plan.snapshot.role("eval"), "corrected": plan.new}
+    )
+    check(cancel)
+    yield Progress(0, 0, "writing the candidate")
+    final = ws / "models" / version
+    _publish(trained, final, plan, comparison, head, run_id, store, cfg)
+    card = read_card(final)
+    headline = _headline(comparison)
+    if not any(m.name == parent_card.version for m in store.model_versions()):
+        store.register_model(
+            parent_card.version,
+            classes=parent_card.classes,
+            thresholds=parent_card.thresholds,
+            path=str(parent_dir),
+            metrics={},
+            parent=parent_card.parent,
+            status="active" if store.active_model() is None else "retired",
+        )
+    store.register_model(
+        version,
+        classes=card.classes,
+        thresholds=card.thresholds,
+        path=str(final),
+        metrics={**headline, "snapshot_hash": plan.snapshot.hash, "run_id": run_id},
+        parent=parent_card.version,
+        status="candidate",
+    )
+    store.finish_training_run(
+        run_id, status="done", metrics={**headline, **done.val}, model_version=version
+    )
+    shutil.rmtree(tcfg.out / "model", ignore_errors=True)  # the published copy is the version
+    return Candidate(
+        version=version,
+        model_dir=str(final),
+        parent=parent_card.version,
+        run_id=run_id,
+        snapshot_hash=plan.snapshot.hash,
+        onnx_parity_max_abs_diff=done.onnx_parity_max_abs_diff,
+        evaluation=headline,
+        wall_time_s=round(time.monotonic() - t0, 1),
+    )
+
+
+def _prepare(store, cfg, ws, version, run_id, parent_dir, cancel):
+    """Freeze the snapshot, write the starting weights, make the dataset and the schedule."""
     parent_card = read_card(parent_dir)
     yield Progress(0, 0, "freezing the data snapshot")
     plan = loop_data.plan(
@@ -193,52 +276,27 @@ def _run(store, cfg, ws, version, run_id, parent_dir, cancel, t0) -> Job[Candida
         version=version,
         parent=parent_card.version,
     )
-    done = yield from train(tcfg, dataset=ds, cancel=cancel)
-    check(cancel)
-    yield Progress(0, 0, "comparing with the parent on the evaluation set")
-    trained = Path(done.model_dir)
-    comparison = compare(
-        trained, parent_dir, {"evaluation": plan.snapshot.role("eval"), "corrected": plan.new}
-    )
-    check(cancel)
-    yield Progress(0, 0, "writing the candidate")
-    final = ws / "models" / version
-    _publish(trained, final, plan, comparison, head, run_id, store, cfg)
-    card = read_card(final)
-    headline = _headline(comparison)
-    if not any(m.name == parent_card.version for m in store.model_versions()):
-        store.register_model(
-            parent_card.version,
-            classes=parent_card.classes,
-            thresholds=parent_card.thresholds,
-            path=str(parent_dir),
-            metrics={},
-            parent=parent_card.parent,
-            status="active" if store.active_model() is None else "retired",
-        )
-    store.register_model(
-        version,
-        classes=card.classes,
-        thresholds=card.thresholds,
-        path=str(final),
-        metrics={**headline, "snapshot_hash": plan.snapshot.hash, "run_id": run_id},
-        parent=parent_card.version,
-        status="candidate",
-    )
-    store.finish_training_run(
-        run_id, status="done", metrics={**headline, **done.val}, model_version=version
-    )
-    shutil.rmtree(run_dir / "model", ignore_errors=True)  # the published copy is the version
-    return Candidate(
-        version=version,
-        model_dir=str(final),
-        parent=parent_card.version,
-        run_id=run_id,
-        snapshot_hash=plan.snapshot.hash,
-        onnx_parity_max_abs_diff=done.onnx_parity_max_abs_diff,
-        evaluation=headline,
-        wall_time_s=round(time.monotonic() - t0, 1),
-    )
+    return plan, head, ds, tcfg
+
+
+def _join_process_group(cfg: FinetuneConfig) -> None:
+    if distributed.world_size() > 1:
+        import torch
+
+        want = "cuda" if cfg.device == "auto" and torch.cuda.is_available() else cfg.device
+        distributed.init(torch.device("cpu" if want == "auto" else want))
+
+
+def _follow(cancel: CancelFn) -> Job[None]:
+    """A rank other than 0: receive the frozen training job from rank 0, train its share."""
+    from inspector.training.loop import train
+
+    job = distributed.broadcast(None)
+    if job is None:
+        raise ModelError("rank 0 stopped before training (see its error)")
+    tcfg, ds = job
+    yield from train(tcfg, dataset=ds, cancel=cancel)
+    return None
 
 
 def _headline(comparison: dict) -> dict:
