@@ -136,8 +136,13 @@ def plan(
     eval_fraction: float,
     replay_per_class: int,
     seed: int,
+    freeze: bool = True,
 ) -> RunPlan:
-    """Refuse or freeze: the snapshot is written (one transaction) only when the run can go on."""
+    """Refuse or freeze: the snapshot is written (one transaction) only when the run can go on.
+
+    ``freeze=False`` previews what a run would use (nothing is written, files are not hashed;
+    the plan's ``snapshot`` is None).
+    """
     rows, eval_set = store.learning_sources()
     if not rows:
         raise DatasetError("no labelled images in the workspace: label some plates first")
@@ -161,7 +166,7 @@ def plan(
 
     items: list[SnapshotItem] = []
     for iid, path, sha, labels in usable:
-        digest = sha or file_sha256(path)
+        digest = sha or (file_sha256(path) if freeze else "")
         if digest is None:
             missing += 1
             continue
@@ -205,6 +210,8 @@ def plan(
         "evaluation_unavailable": len(eval_unavailable),
         "evaluation_added": len(additions),
     }
+    if not freeze:
+        return RunPlan(None, classes, head, new, replay, summary)  # type: ignore[arg-type]
     snap = store.freeze_snapshot(
         items, additions, run_id=run_id, parent=parent.version, summary=summary
     )

@@ -21,7 +21,7 @@ def _view(qtbot, ws, role="supervisor"):
 def test_fine_tune_progress_candidate_promote_rollback(qtbot, workspace):  # noqa: F811
     ws, parent = workspace
     c, view = _view(qtbot, ws)
-    assert "starts from tiny-parent" in view.summary.text()
+    assert view.summary.text().startswith("Starts from tiny-parent (head kept)")
     view.runner.start(*EXTRA, "--version", "v2")
     assert not view.start_button.isEnabled() and view.cancel_button.isEnabled()
     qtbot.waitUntil(lambda: c.state.phase != "running", timeout=180_000)

@@ -107,3 +107,16 @@ def test_no_labels_is_refused(tmp_path):
     LabelStore.open(ws).close()
     with pytest.raises(DatasetError, match="no labelled images"):
         jobs.run(finetune(_cfg(ws)))
+
+
+def test_the_preview_says_what_a_run_would_use_and_writes_nothing(workspace):
+    from inspector.controllers.finetune import ModelController
+
+    ws, _ = workspace
+    text = ModelController(ws, user="eva", role="annotator").summary()
+    # 8 plates per class, one drawn into the evaluation set: 7 new per class, no replay data.
+    assert text.startswith("Starts from tiny-parent (head kept)")
+    assert "crazing 7+0, inclusion 7+0, scratches 7+0" in text
+    with LabelStore.open(ws) as store:
+        assert store.evaluation_set() == {} and store.latest_snapshot_id() is None
+        assert store.training_runs() == []
