@@ -196,27 +196,31 @@ def _run(store, cfg, ws, version, run_id, parent_dir, cancel, t0) -> Job[Candida
     _publish(trained, final, plan, comparison, head, run_id, store, cfg)
     card = read_card(final)
     headline = _headline(comparison)
-    if not any(m.name == parent_card.version for m in store.model_versions()):
-        store.register_model(
-            parent_card.version,
-            classes=parent_card.classes,
-            thresholds=parent_card.thresholds,
-            path=str(parent_dir),
-            metrics={},
-            parent=parent_card.parent,
-            status="active" if store.active_model() is None else "retired",
-        )
-    store.register_model(
-        version,
-        classes=card.classes,
-        thresholds=card.thresholds,
-        path=str(final),
-        metrics={**headline, "snapshot_hash": plan.snapshot.hash, "run_id": run_id},
-        parent=parent_card.version,
-        status="candidate",
-    )
-    store.finish_training_run(
-        run_id, status="done", metrics={**headline, **done.val}, model_version=version
+    known = {m.name for m in store.model_versions()}
+    parent_row = None
+    if parent_card.version not in known:  # the version in use, never registered (shipped)
+        parent_row = {
+            "name": parent_card.version,
+            "classes": parent_card.classes,
+            "thresholds": parent_card.thresholds,
+            "path": str(parent_dir),
+            "metrics": {},
+            "parent": parent_card.parent,
+            "status": "retired",
+        }
+    store.register_candidate(
+        {
+            "name": version,
+            "classes": card.classes,
+            "thresholds": card.thresholds,
+            "path": str(final),
+            "metrics": {**headline, "snapshot_hash": plan.snapshot.hash, "run_id": run_id},
+            "parent": parent_card.version,
+            "status": "candidate",
+        },
+        run_id=run_id,
+        run_metrics={**headline, **done.val},
+        parent=parent_row,
     )
     shutil.rmtree(tcfg.out / "model", ignore_errors=True)  # the published copy is the version
     return Candidate(

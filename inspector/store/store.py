@@ -437,6 +437,26 @@ class LabelStore:
     def snapshot_of_run(self, run_id: int) -> int | None:
         return learning.snapshot_of_run(self._conn, run_id)
 
+    def register_candidate(
+        self,
+        candidate: dict,
+        *,
+        run_id: int,
+        run_metrics: dict,
+        parent: dict | None = None,
+    ) -> None:
+        """One transaction: the parent (if unknown: the version that was in use), the candidate,
+        and the run marked done. A crash before it leaves none of them; after it, all."""
+        with self.transaction() as conn:
+            if parent is not None:
+                if predictions.active_model_id(conn) is None:
+                    parent = {**parent, "status": "active"}
+                predictions.register(conn, **parent)
+            predictions.register(conn, **candidate)
+            runs.finish(
+                conn, run_id, status="done", metrics=run_metrics, model_version=candidate["name"]
+            )
+
     def decide_model(self, name: str, action: str, status: str, **decision) -> int:
         """Set a version's status and record the decision (promote | rollback | discard |
         import, who, why, the gate's verdict) in one transaction."""
