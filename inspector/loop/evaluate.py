@@ -48,6 +48,8 @@ def compare(
     """{set name: {candidate, baseline, classes, flips}} for each named list of frozen items."""
     cand = OrtPredictor(candidate_dir, device="cpu")
     base = OrtPredictor(baseline_dir, device="cpu") if baseline_dir is not None else None
+    if base is not None and not set(base.classes) & set(cand.classes):
+        base = None  # a new product line: nothing to compare class by class
     out: dict = {"baseline": base.version if base else None, "candidate": cand.version}
     for name, items in sets.items():
         items = [i for i in items if i.labels]

@@ -155,7 +155,10 @@ def promote(store: LabelStore, name: str, *, user: str, role: str, override: str
         raise InspectorError(f"{name} is already the active version")
     check_model_dir(mv.path)
     ev = _comparison_with_active(store, name)
-    verdict = gate(ev["candidate"], ev["baseline"]) if ev else {"passed": True, "reasons": []}
+    if ev and "baseline" in ev and "candidate" in ev:
+        verdict = gate(ev["candidate"], ev["baseline"])
+    else:  # no active version, or no class in common with it (a new product line)
+        verdict = {"passed": True, "reasons": [], "note": "nothing to compare with"}
     if not verdict["passed"]:
         if not override.strip():
             raise GateRefused(

@@ -120,3 +120,69 @@ def test_the_preview_says_what_a_run_would_use_and_writes_nothing(workspace):
     with LabelStore.open(ws) as store:
         assert store.evaluation_set() == {} and store.latest_snapshot_id() is None
         assert store.training_runs() == []
+
+
+def _add_class(ws, name, source_class, n=5):
+    import cv2
+
+    from tests.conftest import synthetic_plate
+
+    folder = ws.parent / "new" / name
+    folder.mkdir(parents=True)
+    with LabelStore.open(ws) as store:
+        if name not in store.classes():
+            store.add_class(name)
+        for i in range(n):
+            f = folder / f"{name}_{i}.png"
+            cv2.imwrite(str(f), synthetic_plate(source_class, 64, seed=100 + i))
+            store.set_labels(store.add_image(f), [name], user="ana")
+
+
+def test_a_new_defect_class_grows_the_head_and_joins_the_evaluation_set(workspace):
+    ws, _ = workspace
+    jobs.run(finetune(_cfg(ws, version="v2")))
+    with LabelStore.open(ws) as store:
+        before = dict(store.evaluation_set())
+    _add_class(ws, "rust", 1)
+    done = jobs.run(finetune(_cfg(ws, version="v3", from_version="v2")))
+    card = read_card(done.model_dir)
+    assert card.classes == ("crazing", "inclusion", "scratches", "rust")
+    assert card.training["head"] == "grown" and card.parent == "v2"
+    with LabelStore.open(ws) as store:
+        after = store.evaluation_set()
+    assert before.items() <= after.items()  # it grew, nothing left it
+    assert "rust" in after.values()
+    # v2's own training images are unchanged, so v3 replays them instead of learning them anew.
+    per = card.training["data_summary"]["per_class"]
+    assert per["rust"]["new_or_corrected"] == 4 and per["crazing"]["new_or_corrected"] == 0
+    assert per["crazing"]["replay_workspace"] > 0
+
+
+def test_a_new_product_line_replaces_the_head(tmp_path, make_imagefolder):
+    from tests.conftest import make_model_version
+
+    parent = make_model_version(tmp_path / "parent", version="tiny-parent")
+    root = make_imagefolder(classes=("dent", "rust", "weld"), per_class=6)
+    ws = tmp_path / "line2"
+    with LabelStore.open(ws, classes=("dent", "rust", "weld")) as store:
+        for c in ("dent", "rust", "weld"):
+            for f in sorted((root / c).iterdir()):
+                store.set_labels(store.add_image(f), [c], user="ana")
+        card = read_card(parent)
+        store.register_model(
+            card.version,
+            classes=card.classes,
+            thresholds=card.thresholds,
+            path=str(parent),
+            status="active",
+        )
+    done = jobs.run(finetune(_cfg(ws, version="line2-v1")))
+    card = read_card(done.model_dir)
+    assert card.classes == ("dent", "rust", "weld") and card.training["head"] == "replaced"
+    assert card.parent == "tiny-parent"
+    assert "baseline" not in card.metrics["comparison"]["evaluation"]
+    from inspector.loop import models
+
+    with LabelStore.open(ws) as store:  # nothing in common to gate: promotion goes through
+        verdict = models.promote(store, "line2-v1", user="eva", role="supervisor")
+        assert verdict["passed"] and store.active_model().name == "line2-v1"
