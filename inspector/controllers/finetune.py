@@ -110,7 +110,11 @@ class ModelController:
             str(self.workspace),
             "--user",
             self.user,
-            *extra,
+            # One torch thread: the window keeps the other core, and on a 2-core PC shared with
+            # other work 1 thread was 3.5x faster than 2 (34 s vs 118 s, bench_finetune.py).
+            "--threads",
+            "1",
+            *extra,  # later options win (argparse), e.g. ("--threads", "2")
         ]
 
     # -- following a run -----------------------------------------------------------------------
