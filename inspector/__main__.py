@@ -21,7 +21,16 @@ from inspector import __version__
 from inspector.domain import InspectorError
 
 #: Subcommand modules under inspector.commands, in --help order.
-COMMANDS: tuple[str, ...] = ("train", "predict", "export", "bench", "imports", "db", "explain")
+COMMANDS: tuple[str, ...] = (
+    "train",
+    "predict",
+    "export",
+    "bench",
+    "imports",
+    "db",
+    "explain",
+    "model",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

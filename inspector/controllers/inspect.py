@@ -88,11 +88,13 @@ class InspectController:
 
     def set_predictor(self, predictor: object, model_dir: str) -> None:
         """A model is ready (loaded off-thread): score what is loaded and not yet scored."""
+        swapped = self.predictor is not None and str(model_dir) != self.model_dir
         if str(model_dir) != self.model_dir:
             self.heatmaps_ready = False
         self.predictor, self.model_dir = predictor, str(model_dir)
         self.set_classes(tuple(predictor.classes))  # type: ignore[attr-defined]
-        todo = [e.path for e in self.entries if e.prediction is None and not e.error]
+        # A promoted or rolled-back version replaces the session: re-score what is loaded.
+        todo = [e.path for e in self.entries if (swapped or e.prediction is None) and not e.error]
         if todo:
             self._score(todo)
 

@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         self.add_view(self.top_losses, "Top losses", "F3")
         self.views.currentChanged.connect(self._view_shown)
         self.supervisor = SupervisorViews(self)  # F4 sign-off queue, F5 metrics
+        self.model_view = self._model_view()
+        self.add_view(self.model_view, "Model", "F6")
         self.problems = ProblemsList()
         self.problems_dock = QDockWidget("Problems", self)
         self.problems_dock.setObjectName("problemsDock")
@@ -155,9 +157,27 @@ class MainWindow(QMainWindow):
         sc = QShortcut(QKeySequence(key), self)
         sc.activated.connect(lambda v=view: self.views.setCurrentWidget(v))
 
+    def _model_view(self) -> QWidget:
+        from inspector.controllers.finetune import ModelController
+        from inspector.gui.views.model import ModelView
+
+        s = self.settings
+        ctl = ModelController(self.workspace, user=s.user or "", role=s.role or "")
+        view = ModelView(ctl, self)
+        ctl.model_promoted.connect(self.swap_model)
+        view.open_image.connect(lambda p: (self.open_paths([p]), self.views.setCurrentIndex(0)))
+        return view
+
+    def swap_model(self, model_dir: str) -> None:
+        """A promoted / rolled-back version: new ONNX session, what is on screen re-scored."""
+        self.model_dir = str(model_dir)
+        self.load_model()
+
     # -- store, model, identity ----------------------------------------------------------------
     def open_store(self) -> None:
         """Open the workspace in a worker (it is checked first); the model loads after it."""
+        c = self.model_view.c
+        c.workspace, c.user, c.role = Path(self.workspace), self.settings.user, self.settings.role
         if self.service is not None:
             self.service.close()
             self.service = None
@@ -190,7 +210,8 @@ class MainWindow(QMainWindow):
         """Create the ONNX Runtime session in a worker; the window is already on screen."""
         from inspector.registry import default_model_dir
 
-        model_dir = self.model_dir or str(default_model_dir())
+        active = self.model_view.c.active_model_dir()
+        model_dir = self.model_dir or active or str(default_model_dir())
         self.model_label.setText("model: loading…")
         self.runner.submit(
             "model",
@@ -367,6 +388,7 @@ class MainWindow(QMainWindow):
         self.inspect.shutdown()
         self.supervisor.shutdown()
         self.top_losses.shutdown()
+        self.model_view.shutdown()
         self.runner.shutdown()
         if self.service is not None:
             self.service.close()

@@ -317,6 +317,55 @@ def _m8(conn: sqlite3.Connection) -> None:
 VIEWS = ("labels_current", "label_audit", "review_log", "model_metrics", "model_metric_values")
 
 
+@migration("the learning loop: frozen data snapshots, the evaluation set, model decisions")
+def _m9(conn: sqlite3.Connection) -> None:
+    # A snapshot freezes what one training run learns from (labels written while it runs do not
+    # change it); the evaluation set is chosen once per workspace and never trained on; every
+    # promote / rollback / discard (and a gate override's written reason) is kept.
+    _script(
+        conn,
+        """
+    CREATE TABLE data_snapshots (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        run_id INTEGER REFERENCES training_runs(id),
+        parent TEXT,
+        summary TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE snapshot_items (
+        snapshot_id INTEGER NOT NULL REFERENCES data_snapshots(id),
+        image_id INTEGER NOT NULL REFERENCES images(id),
+        role TEXT NOT NULL CHECK (role IN ('train', 'eval')),
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        labels TEXT NOT NULL,        -- JSON list of class names at freezing time
+        PRIMARY KEY (snapshot_id, image_id)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER snapshot_items_no_update BEFORE UPDATE ON snapshot_items
+        BEGIN SELECT RAISE(ABORT, 'a data snapshot is frozen'); END;
+    CREATE TABLE evaluation_set (
+        image_id INTEGER PRIMARY KEY REFERENCES images(id),
+        class TEXT NOT NULL,         -- the class it was drawn for (stratification)
+        added_at TEXT NOT NULL
+    );
+    CREATE TRIGGER evaluation_set_no_delete BEFORE DELETE ON evaluation_set
+        BEGIN SELECT RAISE(ABORT, 'the evaluation set never shrinks'); END;
+    CREATE TABLE model_decisions (
+        id INTEGER PRIMARY KEY,
+        model_version TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('promote', 'rollback', 'discard', 'import')),
+        previous_active TEXT,
+        user TEXT NOT NULL,
+        role TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        gate TEXT NOT NULL DEFAULT '{}',   -- the regression gate's verdict (JSON)
+        created_at TEXT NOT NULL
+    )
+    """,
+    )
+
+
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

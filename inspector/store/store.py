@@ -34,6 +34,7 @@ from inspector.store import (
     evaluation,
     events,
     images,
+    learning,
     loss_queue,
     maintenance,
     opening,
@@ -411,6 +412,80 @@ class LabelStore:
 
     def training_runs(self) -> list[dict]:
         return runs.all_runs(self._conn)
+
+    # -- the learning loop (see inspector.store.learning) ----------------------------------------
+    def learning_sources(self) -> tuple[list, dict[int, str]]:
+        """Every labelled image (id, path, sha256, labels, unusable) and the evaluation set,
+        read from one committed state."""
+        with self._pool.snapshot() as conn:
+            return learning.labelled_rows(conn), learning.evaluation_set(conn)
+
+    def evaluation_set(self) -> dict[int, str]:
+        """image id -> the class it was drawn for (chosen once, only ever grows)."""
+        return learning.evaluation_set(self._conn)
+
+    def freeze_snapshot(
+        self,
+        items: list[learning.SnapshotItem],
+        eval_additions: dict[int, str],
+        *,
+        run_id: int | None,
+        parent: str | None,
+        summary: dict,
+    ) -> learning.Snapshot:
+        """Grow the evaluation set and freeze a data snapshot, in one transaction."""
+        with self.transaction() as conn:
+            learning.add_to_evaluation_set(conn, eval_additions)
+            sid = learning.insert_snapshot(
+                conn, items, run_id=run_id, parent=parent, summary=summary
+            )
+        return learning.snapshot(self._conn, sid)
+
+    def data_snapshot(self, snapshot_id: int) -> learning.Snapshot:
+        return learning.snapshot(self._conn, snapshot_id)
+
+    def latest_snapshot_id(self) -> int | None:
+        return learning.latest_snapshot_id(self._conn)
+
+    def snapshot_of_run(self, run_id: int) -> int | None:
+        return learning.snapshot_of_run(self._conn, run_id)
+
+    def register_candidate(
+        self,
+        candidate: dict,
+        *,
+        run_id: int,
+        run_metrics: dict,
+        parent: dict | None = None,
+    ) -> None:
+        """One transaction: the parent (if unknown: the version that was in use), the candidate,
+        and the run marked done. A crash before it leaves none of them; after it, all."""
+        with self.transaction() as conn:
+            if parent is not None:
+                if predictions.active_model_id(conn) is None:
+                    parent = {**parent, "status": "active"}
+                predictions.register(conn, **parent)
+            predictions.register(conn, **candidate)
+            runs.finish(
+                conn, run_id, status="done", metrics=run_metrics, model_version=candidate["name"]
+            )
+
+    def decide_model(self, name: str, action: str, status: str, **decision) -> int:
+        """Set a version's status and record the decision (promote | rollback | discard |
+        import, who, why, the gate's verdict) in one transaction."""
+        with self.transaction() as conn:
+            active = predictions.active_model_id(conn)
+            previous = None if active is None else predictions.models(conn)[active].name
+            predictions.set_status(conn, name, status)
+            return learning.record_decision(
+                conn, model_version=name, action=action, previous_active=previous, **decision
+            )
+
+    def model_decisions(self) -> list[dict]:
+        return learning.decisions(self._conn)
+
+    def running_training_runs(self) -> list[tuple[int, dict]]:
+        return learning.stale_runs(self._conn)
 
     # -- the review views' reads ---------------------------------------------------------------
     def page(

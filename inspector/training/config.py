@@ -24,15 +24,16 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["GROUPS", "TrainConfig", "add_arguments", "from_args"]
+__all__ = ["GROUPS", "TrainConfig", "add_arguments", "cli_field", "from_args"]
 
 #: Option groups of the command line, in the order ``--help`` shows them.
 GROUPS = ("data", "model", "optimisation", "run")
 
 
-def _cli(group: str, help: str = "", **argparse_kw: Any) -> dict[str, Any]:
-    """Field metadata: the option's group, help and extra argparse keywords (e.g. ``choices``)."""
-    return {"group": group, "help": help, "argparse": argparse_kw}
+def _cli(group: str, help: str = "", flag: str = "", **argparse_kw: Any) -> dict[str, Any]:
+    """Field metadata: the option's group, help, flag (default ``--field-name``) and extra
+    argparse keywords (e.g. ``choices``)."""
+    return {"group": group, "help": help, "flag": flag, "argparse": argparse_kw}
 
 
 @dataclass(kw_only=True)
@@ -116,6 +117,10 @@ class TrainConfig:
         }
 
 
+#: Field metadata for other configurations built the same way (``inspector.loop.config``).
+cli_field = _cli
+
+
 def _scalar_type(hint: Any) -> type:
     """``Path | None`` -> ``Path``: the type argparse converts the option's text with."""
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
@@ -123,17 +128,31 @@ def _scalar_type(hint: Any) -> type:
     return hint
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Add one option per :class:`TrainConfig` field, in argument groups."""
-    hints = typing.get_type_hints(TrainConfig)
-    groups = {name: p.add_argument_group(name) for name in GROUPS}
-    for f in fields(TrainConfig):
+def add_arguments(
+    p: argparse.ArgumentParser, cls: type | None = None, skip: frozenset[str] = frozenset()
+) -> None:
+    """Add one option per field of ``cls`` (default :class:`TrainConfig`), in argument groups.
+
+    Fields may carry ``"flag"`` in their metadata (``--from`` for ``from_version``); fields named
+    in ``skip`` are left out (the parser has them already).
+    """
+    cls = cls or TrainConfig
+    hints = typing.get_type_hints(cls)
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for f in fields(cls):
+        if f.name in skip:
+            continue
         kind = _scalar_type(hints[f.name])
         kw: dict[str, Any] = dict(f.metadata["argparse"])
         if f.metadata["help"]:
             kw["help"] = f.metadata["help"]
-        flag = "--" + f.name.replace("_", "-")
-        group = groups[f.metadata["group"]]
+        flag = f.metadata.get("flag") or "--" + f.name.replace("_", "-")
+        if flag != "--" + f.name.replace("_", "-"):
+            kw["dest"] = f.name
+        group_name = f.metadata["group"]
+        if group_name not in groups:
+            groups[group_name] = p.add_argument_group(group_name)
+        group = groups[group_name]
         if kind is bool:
             group.add_argument(flag, action="store_true", **kw)
         elif f.default is dataclasses.MISSING:

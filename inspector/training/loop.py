@@ -36,6 +36,7 @@ from inspector.jobs import CancelFn, Job, Partial, check, never
 from inspector.registry import ModelCard
 from inspector.runtime.export import export_model_version, round_weights_to_half
 from inspector.runtime.torch_model import build_model, load_torch_model
+from inspector.training import distributed
 from inspector.training.augment import augment
 from inspector.training.config import TrainConfig
 from inspector.training.data import Dataset, Sample, read_imagefolder
@@ -106,7 +107,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
     _seed_all(cfg.seed)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = _device(cfg.device)
+    device = distributed.init(_device(cfg.device))
     ds = dataset or read_imagefolder(cfg.data, boxes=cfg.boxes)
     train_s, val_s, test_s = ds.split("train"), ds.split("val"), ds.split("test")
     if not train_s or not val_s:
@@ -136,6 +137,12 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
         ("mobilenet", "tf_efficientnet", "efficientnet")
     ):
         model = model.to(memory_format=torch.channels_last)  # 1.4-1.6x faster training here
+    net = model  # the module itself: what is evaluated, saved and exported
+    world, rank = distributed.world_size(), distributed.rank()
+    if world > 1:  # torchrun: each rank takes its share of every batch, DDP averages gradients
+        from torch.nn.parallel import DistributedDataParallel
+
+        model = DistributedDataParallel(model)
 
     steps_per_epoch = math.ceil(len(train_s) / cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
@@ -172,8 +179,9 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
         for i in range(0, len(perm), cfg.batch_size):
             check(cancel)
             idx = perm[i : i + cfg.batch_size]
-            if len(idx) < 2:
-                continue  # BatchNorm cannot train on a batch of one
+            if len(idx) < 2 * world:
+                continue  # BatchNorm cannot train on a batch of one (the same on every rank)
+            idx = idx[rank::world]
             x = augment(x_train[idx].float() / 255.0, g, cfg.aug_strength)
             x = _normalize(x.to(device), spec).contiguous(memory_format=torch.channels_last)
             y = y_train[idx].to(device)
@@ -190,7 +198,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
                 total_steps,
                 f"epoch {epoch}/{cfg.epochs}",
             )
-        p_val = predict_probs(model, x_val, spec, device)
+        p_val = predict_probs(net, x_val, spec, device)
         val_ap = metrics.macro_ap(y_val, p_val)
         val_bce = float(metrics.per_image_bce(y_val, p_val).mean())
         val_top1 = metrics.top1_accuracy(np.array([s.primary for s in val_s]), p_val)
@@ -199,9 +207,10 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
         improved = key > best_key
         if improved:
             best_key, best_epoch, bad_epochs = key, epoch, 0
-            _save_checkpoint(
-                model, ckpt_dir / "best.safetensors", {"epoch": epoch, "val_macro_ap": val_ap}
-            )
+            if distributed.is_main():  # rank-0-only writes
+                _save_checkpoint(
+                    net, ckpt_dir / "best.safetensors", {"epoch": epoch, "val_macro_ap": val_ap}
+                )
         else:
             bad_epochs += 1
         elapsed = time.monotonic() - t0
@@ -210,7 +219,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
             Epoch(
                 epoch=epoch,
                 epochs=cfg.epochs,
-                loss=round(total_loss / len(train_s), 6),
+                loss=round(total_loss * world / len(train_s), 6),  # rank 0 sees 1/world
                 val_macro_ap=round(val_ap, 6),
                 val_bce=round(val_bce, 6),
                 val_top1=round(val_top1, 6),
@@ -228,10 +237,11 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
             break
 
     check(cancel)
+    distributed.barrier()  # every rank has trained; the best checkpoint is on disk
+    if not distributed.is_main():
+        return None  # rank 0 evaluates and exports
     yield Progress(total_steps, total_steps, "evaluating and exporting the best checkpoint")
-    return _finish(
-        cfg, ds, model, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0
-    )
+    return _finish(cfg, ds, net, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0)
 
 
 def _finish(
