@@ -120,3 +120,22 @@ def test_needs_neither_torch_nor_shap(tiny_model_dir, plate_png):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_budget_goes_to_the_weighted_output_and_every_output_stays_additive():
+    def f(batch: np.ndarray) -> np.ndarray:  # two "classes", each reading its own patch
+        return np.stack(
+            [batch[:, 0, 16:24, 32:40].mean((1, 2)), batch[:, 0, 40:48, 8:16].mean((1, 2))], 1
+        )
+
+    x = np.random.default_rng(1).normal(1.0, 0.1, (1, 64, 64)).astype(np.float32)
+    base = np.zeros_like(x)
+    vals = jobs.run(owen_values(f, x, base, max_evals=400, output_weights=np.array([1.0, 0.0])))
+    inside = np.zeros((2, 64, 64), bool)
+    inside[0, 16:24, 32:40] = inside[1, 40:48, 8:16] = True
+    share = [vals[k][inside[k]].sum() / vals[k].sum() for k in (0, 1)]
+    assert share[0] == pytest.approx(1.0, abs=1e-5)  # the weighted class: resolved to its patch
+    assert share[1] < 0.9  # the other: still spread over coarse regions
+    np.testing.assert_allclose(vals.sum((1, 2)), f(x[None])[0], rtol=1e-5)
+    assert RegionSettings().output_weights(np.array([-3.0, 2.0, 0.5])).tolist() == [0.1, 1, 1]
+    assert RegionSettings().output_weights(np.array([-3.0, -1.0])).tolist() == [0.1, 1]
