@@ -18,7 +18,8 @@ its pixels. So:
 * **additivity is exact**: per class, the map sums to ``logit(x) − logit(fully blurred x)``
   (``Explanation.base_values`` holds the latter);
 * **all classes come from one set of masked images**: the model outputs every class's logit for
-  each masked image (the queue's priority is the largest swing over the classes);
+  each masked image (the queue's priority is the largest swing over the classes, the classes the
+  model predicts weighted fully, see :class:`RegionSettings`);
 * the estimate is **coarse-to-fine**: after ``first_look`` evaluations the current map (coarse
   regions) is yielded as a Partial, then refined.
 
