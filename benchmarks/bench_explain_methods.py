@@ -11,7 +11,7 @@ interleaved image by image, so a busy machine slows them alike; the load average
 * ``gradients``: expected gradients, 30 samples (torch; the previous default)
 * ``regions-N``: inspector.explain.regions, Owen values over a halving partition, N masked images
   (ONNX Runtime; all classes from the same evaluations, so one class costs the same as all)
-* ``gradcam``: Grad-CAM on the last feature map (torch; not SHAP)
+* ``gradcam`` / ``gradcam++``: Grad-CAM(++) on the last feature map (torch; not SHAP)
 * ``shap-partition``: shap.PartitionExplainer, Image("blur(16,16)") masker, 300 evaluations, over
   the same ONNX session (the yardstick; one class per call)
 """
@@ -106,8 +106,16 @@ def main() -> None:
             cam = cv2.resize(cam, (gray.shape[1], gray.shape[0]))
             return cam, time.perf_counter() - t, float("nan")
 
+        def run_gcpp(gray, cls):
+            t = time.perf_counter()
+            x = spec.apply(gray)
+            cam = gradcam(eg._torch_model(), x, classes.index(cls), eg.device, plus_plus=True)
+            cam = cv2.resize(cam, (gray.shape[1], gray.shape[0]))
+            return cam, time.perf_counter() - t, float("nan")
+
         methods["gradients (EG, 30 samples)"] = run_eg
         methods["gradcam (not SHAP)"] = run_gc
+        methods["gradcam++ (not SHAP)"] = run_gcpp
 
     def region_runner(ex):
         def run(gray, cls):

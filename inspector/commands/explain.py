@@ -1,14 +1,15 @@
 """``inspector explain``: SHAP heatmaps without the GUI, and the checks report.
 
     inspector explain IMAGE [--class C ...] [--model DIR] --out PNG [--gradcam] [--save-values NPY]
-    inspector explain IMAGE --method regions|gradients|gradcam ...
+    inspector explain IMAGE --method regions|gradients|gradcam|gradcam++ ...
     inspector explain --report [--method regions|gradients] [--split test] [--data DIR] [--boxes DIR]
     inspector explain --make-background --data DIR [--model DIR]   # store background.npz in DIR
 
 Methods: ``regions`` (the default) = SHAP values over image regions (Owen values, blur masker,
 ONNX Runtime; :mod:`inspector.explain.regions`), which points at the defect far more often than
 ``gradients`` = expected gradients per pixel (torch) on the NEU test images
-(benchmarks/bench_explain_methods.py); ``gradcam`` = Grad-CAM maps (a second view, not SHAP).
+(benchmarks/bench_explain_methods.py); ``gradcam`` / ``gradcam++`` = Grad-CAM(++) maps (a
+second view, not SHAP).
 Results are cached in ``<workspace>/explanations`` (``--no-cache`` to skip).
 """
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from inspector.commands.argtypes import fraction, non_negative, percentile, positive_int
 
-METHODS = ("regions", "gradients", "gradcam")
+METHODS = ("regions", "gradients", "gradcam", "gradcam++")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=METHODS,
         default=None,
         help="regions: SHAP over image regions (Owen values, ONNX, the default); gradients: "
-        "expected gradients per pixel (torch); gradcam: Grad-CAM maps (not SHAP)",
+        "expected gradients per pixel (torch); gradcam / gradcam++: Grad-CAM(++) maps (not SHAP)",
     )
     p.add_argument("--gradcam", action="store_true", help="add a Grad-CAM panel for comparison")
     p.add_argument(
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     if args.make_background:
         return _make_background(model_dir, args.data, args.per_class)
     method = getattr(args, "method", None) or DEFAULT_METHOD
-    if method == "gradcam" and args.report:
+    if method.startswith("gradcam") and args.report:
         raise DatasetError("--report scores a SHAP method: --method regions or gradients")
     if method == "regions":
         from inspector.explain.regions import RegionExplainer, RegionSettings
@@ -166,8 +167,8 @@ def run(args: argparse.Namespace) -> int:
             from inspector.domain import ModelError
 
             raise ModelError(f"unknown class {c!r}; this model knows {explainer.classes}")
-    if method == "gradcam":
-        return _gradcam_image(explainer, args)
+    if method.startswith("gradcam"):
+        return _gradcam_image(explainer, args, plus_plus=method == "gradcam++")
     return _image(explainer, args)
 
 
@@ -249,8 +250,8 @@ def _write_png(out: str, rgb) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
-def _gradcam_image(explainer, args: argparse.Namespace) -> int:
-    """``--method gradcam``: Grad-CAM maps (where the last feature map responds; not SHAP)."""
+def _gradcam_image(explainer, args: argparse.Namespace, plus_plus: bool = False) -> int:
+    """``--method gradcam[++]``: Grad-CAM(++) maps (where the last feature map responds; not SHAP)."""
     import numpy as np
 
     from inspector.explain import edge_attention, read_image, render_overlay
@@ -259,8 +260,10 @@ def _gradcam_image(explainer, args: argparse.Namespace) -> int:
 
     gray, sha = read_image(args.image)
     names = list(explainer.classes)
-    maps = np.stack([_gradcam_map(explainer, gray, c) for c in names]).astype(np.float32)
-    print("Grad-CAM (not SHAP: no additivity, >= 0)", file=sys.stderr)
+    name = "Grad-CAM++" if plus_plus else "Grad-CAM"
+    maps = np.stack([_gradcam_map(explainer, gray, c, plus_plus) for c in names])
+    maps = maps.astype(np.float32)
+    print(f"{name} (not SHAP: no additivity, >= 0)", file=sys.stderr)
     if args.save_values:
         expl = Explanation(
             tuple(names),
@@ -279,10 +282,10 @@ def _gradcam_image(explainer, args: argparse.Namespace) -> int:
     panels = []
     for c in args.classes or names:
         amap = maps[names.index(c)]
-        print(f"{c}  Grad-CAM edge share {edge_attention(amap):.2f}")
+        print(f"{c}  {name} edge share {edge_attention(amap):.2f}")
         panels.append(
             render_overlay(
-                gray, amap, opacity=args.opacity, clip_percentile=args.clip, title=f"{c} Grad-CAM"
+                gray, amap, opacity=args.opacity, clip_percentile=args.clip, title=f"{c} {name}"
             )
         )
     _write_png(args.out, hstack_panels(panels))
@@ -309,7 +312,7 @@ def _save_values(target: str, expl, classes: list[str] | None) -> None:
     print(f"wrote {path} (float32 {shape})", file=sys.stderr)
 
 
-def _gradcam_map(explainer, gray, cls: str):
+def _gradcam_map(explainer, gray, cls: str, plus_plus: bool = False):
     import cv2
 
     from inspector.explain.gradcam import gradcam
@@ -317,7 +320,7 @@ def _gradcam_map(explainer, gray, cls: str):
 
     x = explainer.card.preprocessing.apply(gray)
     model, device = _gradcam_model(explainer)
-    cam = gradcam(model, x, explainer.classes.index(cls), device)
+    cam = gradcam(model, x, explainer.classes.index(cls), device, plus_plus=plus_plus)
     return cv2.resize(cam, (gray.shape[1], gray.shape[0]))
 
 

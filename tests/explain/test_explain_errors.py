@@ -114,10 +114,19 @@ def test_cli_default_is_region_shap_which_adds_up_and_gradcam_is_named_apart(
         base = float(line.split("base ")[1].split()[0])
         attr = float(line.split("attributions ")[1].split()[0])
         assert abs(logit - base - attr) <= 0.011 and "(300 masked images)" in line
-    assert main(["explain", str(plate_png), *common, "--method", "gradcam"]) == 0
-    printed = capsys.readouterr()
-    assert "not SHAP" in printed.err and "Grad-CAM" in printed.out and "SHAP ·" not in printed.err
-    assert cv2.imread(str(out)) is not None
+    cams = {}
+    for method in ("gradcam", "gradcam++"):
+        values = tmp_path / f"{method}.npy"
+        argv = [*common, "--method", method, "--save-values", str(values)]
+        assert main(["explain", str(plate_png), *argv]) == 0
+        printed = capsys.readouterr()
+        name = "Grad-CAM++" if method.endswith("++") else "Grad-CAM"
+        assert f"{name} (not SHAP" in printed.err and "SHAP ·" not in printed.err
+        assert all(line.split()[1] == name for line in printed.out.splitlines())
+        assert cv2.imread(str(out)) is not None
+        cams[method] = np.load(values)
+        assert cams[method].shape == (3, 96, 80) and (cams[method] >= 0).all()
+    assert not np.allclose(cams["gradcam"], cams["gradcam++"])  # two different views
 
 
 def test_cli_errors_are_one_line(model_with_background, tmp_path, capsys):
