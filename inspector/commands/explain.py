@@ -1,9 +1,15 @@
-"""``inspector explain``: SHAP (expected-gradients) heatmaps without the GUI, and the checks report.
+"""``inspector explain``: SHAP heatmaps without the GUI, and the checks report.
 
     inspector explain IMAGE [--class C ...] [--model DIR] --out PNG [--gradcam] [--save-values NPY]
-    inspector explain --report [--split test] [--data DIR] [--boxes DIR] [--limit N]
+    inspector explain IMAGE --method regions|gradients|gradcam|gradcam++ ...
+    inspector explain --report [--method regions|gradients] [--split test] [--data DIR] [--boxes DIR]
     inspector explain --make-background --data DIR [--model DIR]   # store background.npz in DIR
 
+Methods: ``regions`` (the default) = SHAP values over image regions (Owen values, blur masker,
+ONNX Runtime; :mod:`inspector.explain.regions`), which points at the defect far more often than
+``gradients`` = expected gradients per pixel (torch) on the NEU test images
+(benchmarks/bench_explain_methods.py); ``gradcam`` / ``gradcam++`` = Grad-CAM(++) maps (a
+second view, not SHAP).
 Results are cached in ``<workspace>/explanations`` (``--no-cache`` to skip).
 """
 
@@ -14,6 +20,8 @@ import sys
 from pathlib import Path
 
 from inspector.commands.argtypes import fraction, non_negative, percentile, positive_int
+
+METHODS = ("regions", "gradients", "gradcam", "gradcam++")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +54,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="PCT",
         help="colour scale = this percentile of |attribution| (default 99)",
     )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        default=None,
+        help="regions: SHAP over image regions (Owen values, ONNX, the default); gradients: "
+        "expected gradients per pixel (torch); gradcam / gradcam++: Grad-CAM(++) maps (not SHAP)",
+    )
     p.add_argument("--gradcam", action="store_true", help="add a Grad-CAM panel for comparison")
+    p.add_argument(
+        "--evals", type=positive_int, default=None, help="--method regions: masked images per image"
+    )
     p.add_argument("--nsamples", type=positive_int, default=None, help="expected-gradients samples")
     p.add_argument(
         "--smooth",
@@ -96,7 +114,7 @@ def _cache_dir(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from inspector.domain import DatasetError
-    from inspector.explain import Explainer, ExplainSettings
+    from inspector.explain import DEFAULT_METHOD, Explainer, ExplainSettings
     from inspector.registry import default_model_dir
 
     model_dir = Path(args.model) if args.model else default_model_dir()
@@ -104,14 +122,28 @@ def run(args: argparse.Namespace) -> int:
     settings = ExplainSettings(**{k: v for k, v in knobs.items() if v is not None})
     if args.make_background:
         return _make_background(model_dir, args.data, args.per_class)
-    explainer = Explainer(
-        model_dir,
-        settings=settings,
-        cache=None if args.no_cache else _cache_dir(args),
-        data_dir=args.data,
-        device=args.device,
-        threads=args.threads,
-    )
+    method = getattr(args, "method", None) or DEFAULT_METHOD
+    if method.startswith("gradcam") and args.report:
+        raise DatasetError("--report scores a SHAP method: --method regions or gradients")
+    if method == "regions":
+        from inspector.explain.regions import RegionExplainer, RegionSettings
+
+        explainer = RegionExplainer(
+            model_dir,
+            settings=RegionSettings(**({"max_evals": args.evals} if args.evals else {})),
+            cache=None if args.no_cache else _cache_dir(args),
+            device=args.device,
+            threads=args.threads,
+        )
+    else:
+        explainer = Explainer(
+            model_dir,
+            settings=settings,
+            cache=None if args.no_cache else _cache_dir(args),
+            data_dir=args.data,
+            device=args.device,
+            threads=args.threads,
+        )
     if args.report:
         return _report(explainer, args)
     if not args.image:
@@ -135,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
             from inspector.domain import ModelError
 
             raise ModelError(f"unknown class {c!r}; this model knows {explainer.classes}")
+    if method.startswith("gradcam"):
+        return _gradcam_image(explainer, args, plus_plus=method == "gradcam++")
     return _image(explainer, args)
 
 
@@ -153,15 +187,17 @@ def _make_background(model_dir: Path, data: str | None, per_class: int = 4) -> i
 
 def _image(explainer, args: argparse.Namespace) -> int:
     from inspector import jobs
-    from inspector.explain import edge_attention, edge_flag, read_image, render_overlay, save_png
+    from inspector.explain import edge_attention, edge_flag, read_image, render_overlay
     from inspector.explain.render import hstack_panels
 
     expl = jobs.run(explainer.explain(args.image, use_cache=not args.no_cache))
     gray, _ = read_image(args.image)
     classes = args.classes or list(explainer.classes)
     origin = "cache" if expl.from_cache else f"{explainer.device}"
+    method = getattr(explainer, "method", "SHAP · expected gradients")
+    unit = "masked images" if "regions" in method else "samples"
     print(
-        f"model {expl.model_version}; {expl.seconds * 1000:.0f} ms ({origin}); "
+        f"{method}; model {expl.model_version}; {expl.seconds * 1000:.0f} ms ({origin}); "
         f"background: {expl.background_source}",
         file=sys.stderr,
     )
@@ -175,11 +211,11 @@ def _image(explainer, args: argparse.Namespace) -> int:
         k = expl.index(c)
         amap = expl.maps[k]
         flag = "  EDGES: model looks at the edges" if edge_flag(amap) else ""
-        # Additivity holds for the expectation only; the Monte-Carlo estimate misses by some.
+        # Additivity is exact for regions; expected gradients' estimate misses by some.
         print(
             f"{c:<{width}}  p={expl.probabilities[k]:.3f}  logit {expl.logits[k]:+.2f} ≈ base "
             f"{expl.base_values[k]:+.2f} + attributions {amap.sum():+.2f} "
-            f"({expl.samples} samples)  edge share {edge_attention(amap):.2f}{flag}"
+            f"({expl.samples} {unit})  edge share {edge_attention(amap):.2f}{flag}"
         )
         title = f"{c} p={expl.probabilities[k]:.2f}"
         panels.append(
@@ -195,16 +231,64 @@ def _image(explainer, args: argparse.Namespace) -> int:
                     title=f"{c} Grad-CAM",
                 )
             )
-    existed = Path(args.out).exists()
+    _write_png(args.out, hstack_panels(panels))
+    return 0
+
+
+def _write_png(out: str, rgb) -> None:
+    from inspector.explain import save_png
+
+    existed = Path(out).exists()
     try:
-        path = save_png(args.out, hstack_panels(panels))
+        path = save_png(out, rgb)
     except OSError as exc:
         from inspector.domain import OutputError
 
         if not existed:  # a full disk leaves half a PNG that looks like a result
-            Path(args.out).unlink(missing_ok=True)
-        raise OutputError(f"{args.out}: cannot write the heatmap ({exc.strerror or exc})") from None
+            Path(out).unlink(missing_ok=True)
+        raise OutputError(f"{out}: cannot write the heatmap ({exc.strerror or exc})") from None
     print(f"wrote {path}", file=sys.stderr)
+
+
+def _gradcam_image(explainer, args: argparse.Namespace, plus_plus: bool = False) -> int:
+    """``--method gradcam[++]``: Grad-CAM(++) maps (where the last feature map responds; not SHAP)."""
+    import numpy as np
+
+    from inspector.explain import edge_attention, read_image, render_overlay
+    from inspector.explain.render import hstack_panels
+    from inspector.explain.settings import Explanation
+
+    gray, sha = read_image(args.image)
+    names = list(explainer.classes)
+    name = "Grad-CAM++" if plus_plus else "Grad-CAM"
+    maps = np.stack([_gradcam_map(explainer, gray, c, plus_plus) for c in names])
+    maps = maps.astype(np.float32)
+    print(f"{name} (not SHAP: no additivity, >= 0)", file=sys.stderr)
+    if args.save_values:
+        expl = Explanation(
+            tuple(names),
+            maps,
+            maps,
+            np.zeros(len(names)),
+            np.zeros(len(names)),
+            explainer.card.version,
+            sha,
+            "",
+            "",
+        )
+        _save_values(args.save_values, expl, args.classes)
+    if not args.out:
+        return 0
+    panels = []
+    for c in args.classes or names:
+        amap = maps[names.index(c)]
+        print(f"{c}  {name} edge share {edge_attention(amap):.2f}")
+        panels.append(
+            render_overlay(
+                gray, amap, opacity=args.opacity, clip_percentile=args.clip, title=f"{c} {name}"
+            )
+        )
+    _write_png(args.out, hstack_panels(panels))
     return 0
 
 
@@ -228,13 +312,15 @@ def _save_values(target: str, expl, classes: list[str] | None) -> None:
     print(f"wrote {path} (float32 {shape})", file=sys.stderr)
 
 
-def _gradcam_map(explainer, gray, cls: str):
+def _gradcam_map(explainer, gray, cls: str, plus_plus: bool = False):
     import cv2
 
     from inspector.explain.gradcam import gradcam
+    from inspector.explain.report import _gradcam_model
 
     x = explainer.card.preprocessing.apply(gray)
-    cam = gradcam(explainer._torch_model(), x, explainer.classes.index(cls), explainer.device)
+    model, device = _gradcam_model(explainer)
+    cam = gradcam(model, x, explainer.classes.index(cls), device, plus_plus=plus_plus)
     return cv2.resize(cam, (gray.shape[1], gray.shape[0]))
 
 

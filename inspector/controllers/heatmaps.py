@@ -4,6 +4,10 @@
 :class:`Heatmap` as a Partial while the explainer refines, and returns the final one. When the
 explain package, torch or the model's weights are missing it raises
 :class:`ExplanationsUnavailable` with a one-line reason the side panel shows instead of a heatmap.
+
+The window draws ``inspector.explain.DEFAULT_METHOD`` (``"regions"``: SHAP values over image
+regions through ONNX Runtime, no torch needed); ``method="gradients"`` (expected gradients,
+needs torch and the weights) stays available. Each Heatmap names the method that drew it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class Heatmap:
     cached: bool = False
     samples: int = 0
     final: bool = True  # False: a first look, refined by the next one
+    method: str = "SHAP"  # which method drew it, as the panel says it
+    unit: str = "samples"  # what ``samples`` counts ("masked images" for regions)
 
 
 def _module() -> Any:
@@ -44,26 +50,36 @@ def _module() -> Any:
         ) from None
 
 
-_EXPLAINERS: dict[tuple[str, str], Any] = {}
+_EXPLAINERS: dict[tuple[str, str, str], Any] = {}
 _LOCK = threading.Lock()
 
 
-def _explainer(model_dir: str, workspace: str) -> Any:
-    """One Explainer per (model, workspace): it holds the torch model once loaded."""
+def _explainer(model_dir: str, workspace: str, method: str | None = None) -> Any:
+    """One explainer per (model, workspace, method): it holds its session/model once loaded."""
     mod = _module()
-    key = (str(model_dir), str(workspace))
+    method = method or mod.DEFAULT_METHOD
+    if method not in mod.METHODS:
+        raise ValueError(f"method must be one of {mod.METHODS}, not {method!r}")
+    key = (str(model_dir), str(workspace), method)
     with _LOCK:
         if key not in _EXPLAINERS:
             cache = mod.ExplanationCache(paths.explanations_dir(workspace))
-            _EXPLAINERS[key] = mod.Explainer(model_dir, cache=cache, threads=1)
+            if method == "regions":  # ONNX Runtime, 2 threads (the goal's setting)
+                _EXPLAINERS[key] = mod.RegionExplainer(model_dir, cache=cache, threads=2)
+            else:
+                _EXPLAINERS[key] = mod.Explainer(model_dir, cache=cache, threads=1)
         return _EXPLAINERS[key]
 
 
-def warm_up(model_dir: str, workspace: str, cancel: CancelFn = never) -> Job[str]:
-    """Load torch and the model's weights for heatmaps ahead of the first request; the device."""
-    yield Progress(0, 2, "loading torch for heatmaps")
+def warm_up(
+    model_dir: str, workspace: str, cancel: CancelFn = never, method: str | None = None
+) -> Job[str]:
+    """Load what heatmaps need ahead of the first request (torch and the weights for gradients,
+    the ONNX session for regions); the device."""
+    torch_needed = (method or getattr(_module(), "DEFAULT_METHOD", "")) == "gradients"
+    yield Progress(0, 2, "loading torch for heatmaps" if torch_needed else "opening heatmaps")
     try:
-        explainer = _explainer(model_dir, workspace)
+        explainer = _explainer(model_dir, workspace, method)
         check(cancel)
         yield Progress(1, 2, "loading the model's weights")
         device = explainer.prepare()
@@ -76,24 +92,30 @@ def warm_up(model_dir: str, workspace: str, cancel: CancelFn = never) -> Job[str
 
 
 def explain_job(
-    model_dir: str, path: str, cls: str, workspace: str, cancel: CancelFn = never
+    model_dir: str,
+    path: str,
+    cls: str,
+    workspace: str,
+    cancel: CancelFn = never,
+    method: str | None = None,
 ) -> Job[Heatmap]:
     """The heatmap of ``cls`` for ``path``, computed or from the workspace's cache.
 
     All classes are explained at once (that is what the cache keeps), so switching the class
-    afterwards is instant. Torch is imported here, in the worker, the first time only.
+    afterwards is instant. ``method``: None = the default (regions); "gradients" imports torch
+    here, in the worker, the first time only.
     """
     mod = _module()
     try:
-        explainer = _explainer(model_dir, workspace)
+        explainer = _explainer(model_dir, workspace, method)
         job = explainer.explain(path, cancel=cancel)
         while True:
             try:
                 item = next(job)
             except StopIteration as stop:
-                return _for_view(mod, path, cls, stop.value)
+                return _for_view(mod, path, cls, stop.value, explainer)
             if isinstance(item, Partial):  # a first look while the map refines
-                item = Partial(_for_view(mod, path, cls, item.value))
+                item = Partial(_for_view(mod, path, cls, item.value, explainer))
             yield item
     except ImportError as exc:
         raise ExplanationsUnavailable(
@@ -101,8 +123,9 @@ def explain_job(
         ) from None
 
 
-def _for_view(mod: Any, path: str, cls: str, result: Any) -> Heatmap:
+def _for_view(mod: Any, path: str, cls: str, result: Any, explainer: Any) -> Heatmap:
     values = result.map(cls)
+    method = getattr(explainer, "method", "SHAP")
     return Heatmap(
         path,
         cls,
@@ -111,4 +134,6 @@ def _for_view(mod: Any, path: str, cls: str, result: Any) -> Heatmap:
         bool(result.from_cache),
         result.samples,
         result.final,
+        method,
+        "masked images" if isinstance(explainer, mod.RegionExplainer) else "samples",
     )

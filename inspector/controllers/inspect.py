@@ -480,11 +480,11 @@ class InspectController:
         self._shown = h
         self.heatmap.emit(h)
         if not h.final:
-            self.heatmap_message.emit(f"{h.cls}: first look ({h.samples} samples), refining…")
+            self.heatmap_message.emit(f"{h.cls}: first look ({h.samples} {h.unit}), refining…")
         else:
             self.heatmap_progress.emit(None)
             self.heatmap_message.emit(f"{h.cls}{' (cached)' if h.cached else ''}")
-            self.heatmap_method.emit("SHAP · expected gradients")
+            self.heatmap_method.emit(h.method)
 
     def _on_heatmap_error(self, exc: InspectorError) -> None:
         self.heatmap_progress.emit(None)

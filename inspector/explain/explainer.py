@@ -73,6 +73,8 @@ def read_image(image: ImageInput) -> tuple[np.ndarray, str]:
 class Explainer:
     """Expected-gradients explanations for one model version (see the module docstring)."""
 
+    method = "SHAP · expected gradients"  # what the window and the CLI call these maps
+
     def __init__(
         self,
         model_dir: str | os.PathLike[str],

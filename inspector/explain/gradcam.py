@@ -20,9 +20,18 @@ if TYPE_CHECKING:
 
 
 def gradcam(
-    model: torch.nn.Module, x: np.ndarray, class_index: int, device: str = "cpu"
+    model: torch.nn.Module,
+    x: np.ndarray,
+    class_index: int,
+    device: str = "cpu",
+    plus_plus: bool = False,
 ) -> np.ndarray:
-    """ReLU(Σ_k mean(∂y_c/∂A_k)·A_k), upsampled bilinearly to the input size."""
+    """ReLU(Σ_k w_k·A_k), upsampled bilinearly to the input size.
+
+    Grad-CAM: w_k = mean(∂y_c/∂A_k). Grad-CAM++ (``plus_plus``): w_k = Σ_ij α_ij·ReLU(∂y_c/∂A_k)
+    with α = g² / (2g² + Σ_ij A·g³) (Chattopadhyay et al. 2018, the usual closed form), which
+    weighs every location that raises the class instead of the average gradient.
+    """
     import torch
     import torch.nn.functional as F
 
@@ -37,6 +46,13 @@ def gradcam(
     with torch.enable_grad():
         out = model.forward_head(feats)
         (g,) = torch.autograd.grad(out[0, class_index], feats)
-    cam = torch.relu((g.mean(dim=(2, 3), keepdim=True) * feats).sum(1, keepdim=True))
+    if plus_plus:
+        g2, g3 = g**2, g**3
+        denom = 2 * g2 + feats.sum(dim=(2, 3), keepdim=True) * g3
+        alpha = torch.where(g != 0, g2 / torch.where(denom != 0, denom, torch.ones_like(denom)), 0)
+        weights = (alpha * torch.relu(g)).sum(dim=(2, 3), keepdim=True)
+    else:
+        weights = g.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((weights * feats).sum(1, keepdim=True))
     cam = F.interpolate(cam, size=x.shape[1:], mode="bilinear", align_corners=False)
     return cam[0, 0].detach().cpu().numpy().astype(np.float32)

@@ -71,6 +71,8 @@ def test_cli_writes_a_png_and_prints_each_class(model_with_background, plate_png
             "--cache",
             str(tmp_path / "c"),
             "--gradcam",
+            "--method",  # the background set is an expected-gradients thing (regions blur)
+            "gradients",
         ]
     )
     assert rc == 0
@@ -91,9 +93,40 @@ def test_cli_writes_a_png_and_prints_each_class(model_with_background, plate_png
             str(out),
             "--cache",
             str(tmp_path / "c"),
+            "--method",
+            "gradients",
         ]
     )
     assert rc == 0 and "(cache)" in capsys.readouterr().err
+
+
+def test_cli_default_is_region_shap_which_adds_up_and_gradcam_is_named_apart(
+    model_with_background, plate_png, tmp_path, capsys
+):
+    out = tmp_path / "heat.png"
+    common = ["--model", str(model_with_background), "--out", str(out), "--no-cache"]
+    assert main(["explain", str(plate_png), *common]) == 0
+    printed = capsys.readouterr()
+    assert printed.err.startswith("SHAP · regions (Owen values)")
+    assert "background: blur(16,16) of the image" in printed.err
+    for line in printed.out.splitlines():  # "logit L ≈ base B + attributions A": exact here
+        logit = float(line.split("logit ")[1].split()[0])
+        base = float(line.split("base ")[1].split()[0])
+        attr = float(line.split("attributions ")[1].split()[0])
+        assert abs(logit - base - attr) <= 0.011 and "(300 masked images)" in line
+    cams = {}
+    for method in ("gradcam", "gradcam++"):
+        values = tmp_path / f"{method}.npy"
+        argv = [*common, "--method", method, "--save-values", str(values)]
+        assert main(["explain", str(plate_png), *argv]) == 0
+        printed = capsys.readouterr()
+        name = "Grad-CAM++" if method.endswith("++") else "Grad-CAM"
+        assert f"{name} (not SHAP" in printed.err and "SHAP ·" not in printed.err
+        assert all(line.split()[1] == name for line in printed.out.splitlines())
+        assert cv2.imread(str(out)) is not None
+        cams[method] = np.load(values)
+        assert cams[method].shape == (3, 96, 80) and (cams[method] >= 0).all()
+    assert not np.allclose(cams["gradcam"], cams["gradcam++"])  # two different views
 
 
 def test_cli_errors_are_one_line(model_with_background, tmp_path, capsys):

@@ -60,6 +60,26 @@ def test_report_prints_a_row_per_class_and_overall(model_with_background, tmp_pa
     assert "room for 3× in 6 of 6 images" in out and "needs 4 images at 3× or more" in out
 
 
+@pytest.mark.parametrize("method", ["regions", "gradients"])
+def test_report_prints_the_goal_figures_of_the_chosen_method(
+    method, model_with_background, tmp_path, capsys
+):
+    data, boxes = _dataset(tmp_path)
+    argv = ["explain", "--report", "--model", str(model_with_background), "--data", str(data)]
+    rc = main([*argv, "--boxes", str(boxes), "--no-cache", "--method", method])
+    assert rc == 0
+    out = capsys.readouterr().out
+    name = "regions (Owen values)" if method == "regions" else "expected gradients"
+    assert f"method: SHAP · {name}" in out.splitlines()[0]
+    head = next(ln for ln in out.splitlines() if ln.startswith("class"))
+    assert head.split()[2:4] == ["point", "in-box"]
+    for c in (*TINY_CLASSES, "all"):
+        row = next(ln for ln in out.splitlines() if ln.startswith(c)).split()
+        point, in_box = float(row[2]), float(row[3])
+        assert 0.0 <= point <= 1.0 and 0.0 <= in_box <= 1.0
+    assert "goal ≥ 0.95" in out and "goal ≥ 0.60" in out
+
+
 def test_report_on_a_missing_split_is_a_one_line_error(model_with_background, tmp_path, capsys):
     data, _ = _dataset(tmp_path)
     rc = main(

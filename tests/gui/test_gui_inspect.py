@@ -153,7 +153,7 @@ def test_window_modules_import_no_torch_or_onnxruntime():
 def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_from_cache(
     qtbot, make_window, make_imagefolder, tiny_model_dir, wait_scored, monkeypatch
 ):
-    pytest.importorskip("torch", reason="heatmaps need the train extra (torch)")
+    # the default heatmaps (SHAP over regions) run on the ONNX model: no torch needed
     drop_folder = make_imagefolder(per_class=1)
     win = make_window(tiny_model_dir)
     drop(win, drop_folder)
@@ -171,7 +171,10 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
     qtbot.waitUntil(view.image_view.overlay_visible, timeout=10000)
     qtbot.waitUntil(lambda: view.image_view.contour_count() > 0, timeout=10000)  # outlined
     looks = [m for m in shown if "first look" in m]
-    assert looks and looks[0].startswith(f"{cls}: first look (6 samples)")  # before the final
+    # regions: the first look is the coarse map after 60 of the 300 masked images
+    assert looks and looks[0].startswith(
+        f"{cls}: first look (60 masked images)"
+    )  # before the final
     assert shown.index(looks[0]) < len(shown) - 1
 
     other = next(
@@ -180,7 +183,7 @@ def test_heatmap_shows_a_first_look_then_the_refined_map_then_switches_class_fro
     panel.class_combo.setCurrentIndex(other)  # all classes were computed: served from the cache
     qtbot.waitUntil(lambda: shown[-1].endswith("(cached)"), timeout=10000)
     assert shown[-1] == f"{panel.class_combo.itemText(other)} (cached)"
-    assert panel.title() == "Explanation (SHAP · expected gradients)"  # the method is named
+    assert panel.title() == "Explanation (SHAP · regions (Owen values))"  # the method is named
 
     def blue_pixels() -> int:
         img = view.image_view._overlay.pixmap().toImage()
