@@ -88,15 +88,16 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
 
 
-#: Packages only the [train] extra installs (explanations, training, export need them).
+#: Packages only the [train] extra installs (gradient explanations, training, export need them).
 TRAIN_EXTRA = frozenset({"torch", "torchvision", "timm", "shap", "onnx", "onnxscript"})
 
 
 def _needs_train_extra(package: str) -> str:
     if getattr(sys, "frozen", False):  # the PyInstaller bundle leaves torch out on purpose
         return (
-            f"this needs {package}, which the bundle leaves out: explanations and training "
-            "run in the Python install (pip install 'plate-inspector[train]')"
+            f"this needs {package}, which the bundle leaves out: expected-gradients heatmaps "
+            "(--method gradients), Grad-CAM, training and model export run in the Python install "
+            "(pip install 'plate-inspector[train]'); region SHAP heatmaps (the default) work here"
         )
     return (
         f"this needs {package}: install the training extras, pip install 'plate-inspector[train]'"
