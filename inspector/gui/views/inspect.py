@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QTabBar,
@@ -207,7 +208,14 @@ class InspectView(QWidget):
         self.split = QSplitter(Qt.Orientation.Horizontal)
         self.split.addWidget(left)
         self.split.addWidget(center)
-        self.split.addWidget(right)
+        # the side panel scrolls instead of making the window taller than a 700 px screen
+        side = QScrollArea()
+        side.setWidget(right)
+        side.setWidgetResizable(True)
+        side.setFrameShape(QFrame.Shape.NoFrame)
+        side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.setMinimumWidth(right.minimumWidth() + 14)
+        self.split.addWidget(side)
         self.split.setStretchFactor(0, 2)
         self.split.setStretchFactor(1, 3)
         self.split.setStretchFactor(2, 0)

@@ -18,6 +18,7 @@ class ProblemsList(QListWidget):
         self.setObjectName("problems")
         self._paths: set[str] = set()
         self.setAlternatingRowColors(True)
+        self.setMinimumHeight(36)  # two rows; the dock may be small on a 700 px screen
 
     def add_problem(self, path: str, reason: str) -> None:
         key = f"{path}\0{reason}"
@@ -30,6 +31,11 @@ class ProblemsList(QListWidget):
         item.setData(Qt.ItemDataRole.UserRole, path)
         self.insertItem(0, item)
         emit(self.count_changed, self.count())
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setHeight(36)
+        return hint
 
     def problems(self) -> list[str]:
         return [self.item(i).text() for i in range(self.count())]
