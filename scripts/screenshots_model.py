@@ -23,6 +23,9 @@ def main() -> int:
     from inspector.controllers.finetune import ModelController
     from inspector.gui.views.model import ModelView
 
+    if len(sys.argv) != 2 or not Path(sys.argv[1]).is_dir():
+        print("usage: screenshots_model.py WORKSPACE (a workspace folder with labels and a model)")
+        return 2
     ws = Path(sys.argv[1])
     app = QApplication.instance() or QApplication(sys.argv[:1])
     c = ModelController(ws, user="eva", role="supervisor")
