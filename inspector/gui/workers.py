@@ -36,11 +36,12 @@ import threading
 import time
 import traceback
 import weakref
+from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from inspector.domain import InspectorError, Progress
 from inspector.gui.qtcompat import emit
@@ -128,6 +129,8 @@ class _Signals(QObject):
 
 #: A GUI-thread callback slower than this is logged: it is a stall the user feels.
 SLOW_CALLBACK_MS = 40.0
+#: GUI-thread time spent on job callbacks per event-loop turn before the rest waits a turn.
+DRAIN_BUDGET_S = 0.008
 
 
 def _timed(key: tuple[str, int], fn: Callable[[Any], None], arg: Any) -> None:
@@ -169,11 +172,20 @@ class Runner(QObject):
         self._signals = _Signals(self)
         self._current: dict[str, int] = {}
         self._jobs: dict[tuple[str, int], _Job] = {}
-        self._signals.progress.connect(self._on_progress)
-        self._signals.partial.connect(self._on_partial)
-        self._signals.result.connect(self._on_result)
-        self._signals.error.connect(self._on_error)
-        self._signals.finished.connect(self._on_finished)
+        # Deliveries from the workers only queue a callback here; _drain runs the callbacks a few
+        # milliseconds at a time, so a burst of results (a screenful of thumbnails, the first
+        # score batches) never holds the event loop for the sum of their callbacks.
+        self._inbox: deque[tuple[Callable[..., None], tuple]] = deque()
+        self._drainer = QTimer(self)
+        self._drainer.setSingleShot(True)
+        self._drainer.setInterval(1)  # > 0: due timers (repaints, the user's keys) run between
+        self._drainer.timeout.connect(self._drain)
+        # bound methods of this QObject: Qt queues the deliveries to the GUI thread
+        self._signals.progress.connect(self._queue_progress)
+        self._signals.partial.connect(self._queue_partial)
+        self._signals.result.connect(self._queue_result)
+        self._signals.error.connect(self._queue_error)
+        self._signals.finished.connect(self._queue_finished)
         _RUNNERS.add(self)
 
     # -- API ------------------------------------------------------------------------------------
@@ -223,6 +235,38 @@ class Runner(QObject):
         return self.pool.waitForDone(timeout_ms)
 
     # -- GUI-thread side --------------------------------------------------------------------------
+    def _queue_progress(self, key: tuple[str, int], p: Progress) -> None:
+        self._post(self._on_progress, key, p)
+
+    def _queue_partial(self, key: tuple[str, int], value: Any) -> None:
+        self._post(self._on_partial, key, value)
+
+    def _queue_result(self, key: tuple[str, int], value: Any) -> None:
+        self._post(self._on_result, key, value)
+
+    def _queue_error(self, key: tuple[str, int], exc: BaseException) -> None:
+        self._post(self._on_error, key, exc)
+
+    def _queue_finished(self, key: tuple[str, int]) -> None:
+        self._post(self._on_finished, key)
+
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        self._inbox.append((fn, args))
+        if not self._drainer.isActive():
+            self._drainer.start()
+
+    def _drain(self) -> None:
+        """Run queued callbacks, in order, for at most DRAIN_BUDGET_S; the rest on the next turn."""
+        end = time.perf_counter() + DRAIN_BUDGET_S
+        while self._inbox and time.perf_counter() < end:
+            fn, args = self._inbox.popleft()
+            try:
+                fn(*args)
+            except Exception as exc:  # a bug in a callback: report it, keep delivering the rest
+                sys.excepthook(type(exc), exc, exc.__traceback__)
+        if self._inbox:
+            self._drainer.start()
+
     def _live(self, key: tuple[str, int]) -> _Job | None:
         job = self._jobs.get(key)
         if job is None or job.cancel.is_set():

@@ -170,3 +170,42 @@ def test_excepthook_expected_problem_goes_to_status_bar(qtbot, make_window, tmp_
             if h.get_name() == "inspector-gui":
                 logging.getLogger().removeHandler(h)
                 h.close()
+
+
+def test_a_burst_of_results_is_delivered_in_slices_with_the_loop_running_between(qtbot):
+    """Thirty results that each take half a slice of GUI time arrive at once: they are delivered
+    in order, a couple per event-loop turn, and the window's timers (repaints, keys) run between
+    them instead of after all of them."""
+    from PySide6.QtCore import QTimer
+
+    from inspector.gui.workers import Runner
+
+    parent = QObject()
+    runner = Runner(parent)
+    seen: list[str] = []
+    gate = __import__("threading").Event()
+
+    def burst(cancel):
+        gate.wait(5)  # everything is produced at once, after the timer runs
+        for i in range(30):
+            yield Partial(i)
+
+    order: list[int] = []
+
+    def slow_callback(i: int) -> None:
+        time.sleep(0.004)  # half of the 8 ms slice
+        order.append(i)
+        seen.append("item")
+
+    tick = QTimer()
+    tick.setInterval(0)
+    tick.timeout.connect(lambda: seen.append("tick"))
+    tick.start()
+    runner.submit("x", burst, on_partial=slow_callback)
+    gate.set()
+    qtbot.waitUntil(lambda: seen.count("item") == 30, timeout=10000)
+    tick.stop()
+    first, last = seen.index("item"), len(seen) - 1 - seen[::-1].index("item")
+    assert "tick" in seen[first:last]  # the loop ran other timers while the burst drained
+    assert order == list(range(30))  # in order, none lost
+    assert runner.shutdown()
