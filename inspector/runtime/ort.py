@@ -95,7 +95,11 @@ class OrtPredictor:
         device = device.lower()
         if device not in ("auto", "cuda", "cpu"):
             raise ValueError(f"device must be auto, cuda or cpu, not {device!r}")
-        want_cuda = device != "cpu" and CUDA in ort.get_available_providers()
+        # onnxruntime-gpu lists CUDA even where no NVIDIA driver exists; asking for it there loads
+        # cuDNN/cuBLAS (hundreds of MB, the GIL held for ~50 ms: a stall in the window) only to fall
+        # back to the CPU. Without the driver, CUDA cannot work: go straight to the CPU.
+        has_driver = ctypes.util.find_library("cuda") is not None
+        want_cuda = device != "cpu" and CUDA in ort.get_available_providers() and has_driver
         providers = [CUDA, CPU] if want_cuda else [CPU]
         captured: list[str] = []
         try:
