@@ -8,6 +8,7 @@ after it is on screen, and torch is never imported by the inspection view.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import logging.handlers
 import os
@@ -137,7 +138,12 @@ def build_window(workspace: Path, settings: Settings, model_dir: str | None = No
     from inspector.gui.main_window import MainWindow
 
     preload_native_libraries()
-    return MainWindow(workspace, settings, model_dir)
+    win = MainWindow(workspace, settings, model_dir)
+    # Everything imported and built so far lives as long as the window: move it out of the
+    # garbage collector's reach, so a full collection (which stops every thread) scans only
+    # what the session creates. Measured: full collections of 22-115 ms during a session.
+    gc.freeze()
+    return win
 
 
 def main(args: argparse.Namespace | None = None) -> int:
