@@ -33,11 +33,17 @@ def run(args: argparse.Namespace) -> int:
     from inspector.store.exporters import export_csv, export_imagefolder, export_jsonl
 
     with LabelStore.open(getattr(args, "workspace", None), read_only=True) as store:
-        if args.format == "csv":
-            n, what = export_csv(store, args.out), "labelled images"
-        elif args.format == "jsonl":
-            n, what = export_jsonl(store, args.out), "label events"
-        else:
-            n, what = export_imagefolder(store, args.out, mode=args.mode), "labelled images"
+        try:
+            if args.format == "csv":
+                n, what = export_csv(store, args.out), "labelled images"
+            elif args.format == "jsonl":
+                n, what = export_jsonl(store, args.out), "label events"
+            else:
+                n, what = export_imagefolder(store, args.out, mode=args.mode), "labelled images"
+        except OSError as exc:  # a folder that cannot be made, a read-only or full disk
+            from inspector.domain import OutputError
+
+            reason = exc.strerror or str(exc)
+            raise OutputError(f"{args.out}: cannot write the export ({reason})") from None
     print(f"exported {n:,} {what} to {args.out}")
     return 0

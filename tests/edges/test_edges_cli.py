@@ -135,3 +135,33 @@ def test_a_windowed_build_without_stdout_does_not_crash_at_exit(tmp_path):
     )
     assert "Traceback" not in r.stderr, r.stderr
     assert r.returncode == 1 and "gone.png: file not found" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "imagefolder"])
+def test_export_data_where_no_folder_can_be_made_is_one_line(workspace, tmp_path, fmt):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "sub" / f"labels.{fmt}"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inspector",
+            "export",
+            "data",
+            "--format",
+            fmt,
+            "--out",
+            str(out),
+            "--workspace",
+            str(workspace),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert (
+        r.stderr.strip().startswith("inspector: error:") and len(r.stderr.strip().splitlines()) == 1
+    )
+    assert blocker.read_text() == "not a folder"  # nothing written
