@@ -78,6 +78,21 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
 
 
+class PermissionDenied(InspectorError):
+    """The signed-in role may not do this (a supervisor action, or a wrong PIN)."""
+
+
+def require_supervisor(role: str, action: str) -> None:
+    """Refuse ``action`` (words, e.g. "promote a model") unless ``role`` is a supervisor.
+
+    The one rule for the window, the CLI and the learning loop.
+    """
+    if role != Role.SUPERVISOR:
+        raise PermissionDenied(
+            f"only a supervisor can {action} (you are signed in as {role or 'no role'})"
+        )
+
+
 class LabelStatus(StrEnum):
     UNLABELLED = "unlabelled"
     CONFIRMED = "confirmed"  # a person accepted the model's labels

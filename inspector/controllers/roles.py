@@ -4,7 +4,7 @@
 >>> require("inspector", "save thresholds")
 Traceback (most recent call last):
 ...
-inspector.controllers.roles.PermissionDenied: only a supervisor can save thresholds (you are signed in as inspector)
+inspector.domain.PermissionDenied: only a supervisor can save thresholds (you are signed in as inspector)
 >>> stored = hash_pin("4711")
 >>> verify_pin("4711", stored), verify_pin("1234", stored)
 (True, False)
@@ -16,22 +16,14 @@ import hashlib
 import hmac
 import os
 
-from inspector.domain import InspectorError, Role
+from inspector.domain import PermissionDenied, require_supervisor
 
 #: scrypt cost: ~50 ms on a line PC, memory 16 MiB (n * r * 128 bytes).
 _N, _R, _P = 2**14, 8, 1
 
 
-class PermissionDenied(InspectorError):
-    """The signed-in role may not do this (a supervisor action, or a wrong PIN)."""
-
-
-def require(role: str, action: str) -> None:
-    """Refuse ``action`` (words, e.g. "promote a model") unless ``role`` is a supervisor."""
-    if role != Role.SUPERVISOR:
-        raise PermissionDenied(
-            f"only a supervisor can {action} (you are signed in as {role or 'no role'})"
-        )
+#: The rule itself lives in the domain, shared with the learning loop's model commands.
+require = require_supervisor
 
 
 def hash_pin(pin: str) -> str:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.atomic import replace_dir
-from inspector.domain import InspectorError, ModelError, Role
+from inspector.domain import InspectorError, ModelError, require_supervisor
 from inspector.registry import check_model_dir, read_card
 from inspector.store import LabelStore
 
@@ -46,16 +46,7 @@ MACRO_AP_DROP = 0.005
 CLASS_AP_DROP = 0.02
 
 
-class PermissionDenied(InspectorError):
-    """Model decisions are a supervisor's."""
-
-
-def require(role: str, action: str) -> None:
-    # The same rule as inspector.controllers.roles.require, which sits a layer above this one.
-    if role != Role.SUPERVISOR:
-        raise PermissionDenied(
-            f"only a supervisor can {action} (you are signed in as {role or 'no role'})"
-        )
+require = require_supervisor  # the one rule, shared with the window
 
 
 class GateRefused(InspectorError):
