@@ -23,6 +23,7 @@ from pathlib import Path
 from inspector.controllers.roles import require
 from inspector.controllers.signals import Signal
 from inspector.domain import InspectorError
+from inspector.jobs import CancelFn, never
 from inspector.loop import models
 from inspector.registry import read_card
 from inspector.store import LabelStore
@@ -52,7 +53,7 @@ class ModelController:
         self.model_promoted = Signal()  # (model folder) the window swaps its ONNX session
 
     # -- what a run will use -------------------------------------------------------------------
-    def summary(self) -> str:
+    def summary(self, cancel: CancelFn = never) -> str:
         """What 'Fine-tune now' would use: the parent, new / corrected labels and replay per
         class, and a rough time; or why it would be refused. Nothing is written."""
         from inspector.loop.config import FinetuneConfig
@@ -61,7 +62,7 @@ class ModelController:
 
         cfg = FinetuneConfig(workspace=self.workspace)
         try:
-            with LabelStore.open(self.workspace, create=False) as store:
+            with LabelStore.open(self.workspace, create=False, read_only=True) as store:
                 parent_dir = resolve_parent(store, None)
                 card = read_card(parent_dir)
                 p = plan(
@@ -94,7 +95,7 @@ class ModelController:
     def active_model_dir(self) -> str | None:
         """The workspace's active version's folder (what the window should load), if any."""
         try:
-            with LabelStore.open(self.workspace, create=False) as store:
+            with LabelStore.open(self.workspace, create=False, read_only=True) as store:
                 active = store.active_model()
         except InspectorError:
             return None
@@ -176,7 +177,7 @@ class ModelController:
 
     # -- candidates ----------------------------------------------------------------------------
     def versions(self) -> list[models.VersionRow]:
-        with LabelStore.open(self.workspace, create=False) as store:
+        with LabelStore.open(self.workspace, create=False, read_only=True) as store:
             return models.versions(store)
 
     def latest_candidate(self) -> str | None:

@@ -163,7 +163,7 @@ class MainWindow(QMainWindow):
 
         s = self.settings
         ctl = ModelController(self.workspace, user=s.user or "", role=s.role or "")
-        view = ModelView(ctl, self)
+        view = ModelView(ctl, self, jobs=self.runner)
         ctl.model_promoted.connect(self.swap_model)
         view.open_image.connect(lambda p: (self.open_paths([p]), self.views.setCurrentIndex(0)))
         return view

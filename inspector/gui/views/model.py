@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from inspector.controllers.finetune import ModelController
 from inspector.domain import InspectorError, Role
 from inspector.gui.training_runner import TrainingRunner
+from inspector.gui.workers import Runner
 
 
 def _fmt(v) -> str:
@@ -36,10 +37,13 @@ def _fmt(v) -> str:
 class ModelView(QWidget):
     open_image = Signal(str)  # a flip's path: the window shows it in Inspect
 
-    def __init__(self, controller: ModelController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, controller: ModelController, parent: QWidget | None = None, jobs: Runner | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("modelView")
         self.c = controller
+        self.jobs = jobs  # the window's worker pool: the preview reads the whole store
         self.runner = TrainingRunner(controller, self)
 
         self.summary = QLabel()
@@ -119,8 +123,12 @@ class ModelView(QWidget):
 
     # -- rendering -----------------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:
-        try:
+        if self.jobs is not None:
+            self.summary.setText("Looking at the workspace's labels…")
+            self.jobs.submit("model-summary", self.c.summary, on_result=self.summary.setText)
+        else:  # no window around (a script): read it here
             self.summary.setText(self.c.summary())
+        try:
             rows = self.c.versions()
         except InspectorError as exc:
             self.summary.setText(str(exc))
