@@ -108,6 +108,20 @@ class Prediction:
     probabilities: tuple[float, ...]
     thresholds: tuple[float, ...]
     model_version: str = ""
+    #: How unlike the model's training plates this image is (higher = less familiar), computed
+    #: in the same ONNX run as the probabilities; None for a model without the statistics.
+    unfamiliar: float | None = None
+    #: The score above which the plate is flagged, chosen on validation data (the model card's).
+    unfamiliar_threshold: float | None = None
+
+    @property
+    def is_unfamiliar(self) -> bool:
+        """True when the plate is unlike the training plates: its labels deserve doubt."""
+        return (
+            self.unfamiliar is not None
+            and self.unfamiliar_threshold is not None
+            and not self.unfamiliar <= self.unfamiliar_threshold  # NaN counts as unfamiliar
+        )
 
     @property
     def labels(self) -> tuple[str, ...]:

@@ -156,6 +156,40 @@ def best_f1_thresholds(y: np.ndarray, p: np.ndarray, default: float = 0.5) -> np
     return out
 
 
+def reliability(
+    y: np.ndarray, p: np.ndarray, bins: int = 10
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One class's reliability diagram: per equal-width probability bin, (mean predicted
+    probability, observed frequency of the class, count); empty bins give NaN and count 0.
+
+    >>> conf, freq, n = reliability(np.array([0, 1, 1, 1]), np.array([0.1, 0.9, 0.9, 0.7]), 2)
+    >>> conf.round(3).tolist(), freq.tolist(), n.tolist()
+    ([0.1, 0.833], [0.0, 1.0], [1, 3])
+    """
+    y = np.asarray(y, dtype=np.float64).ravel()
+    p = np.asarray(p, dtype=np.float64).ravel()
+    idx = np.clip((p * bins).astype(int), 0, bins - 1)
+    n = np.bincount(idx, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        conf = np.bincount(idx, weights=p, minlength=bins) / n
+        freq = np.bincount(idx, weights=y, minlength=bins) / n
+    return conf, freq, n
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """One class's ECE: the count-weighted mean |observed frequency - mean probability| over
+    equal-width bins (0 = "0.8" means right four times in five, at every level).
+
+    >>> expected_calibration_error(np.array([0, 1, 1, 1]), np.array([0.1, 0.9, 0.9, 0.7]), 2)
+    0.15
+    """
+    conf, freq, n = reliability(y, p, bins)
+    if n.sum() == 0:
+        return float("nan")
+    used = n > 0
+    return round(float((n[used] * np.abs(freq[used] - conf[used])).sum() / n.sum()), 6)
+
+
 def summarize(
     y: np.ndarray,
     p: np.ndarray,
