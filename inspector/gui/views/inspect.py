@@ -2,7 +2,10 @@
 
 Keys (window-wide while this view is shown): 1-9 toggle a class, Enter accepts the model's
 labels, 0 or N = no defect, arrows / Space / Backspace move, Ctrl+Z / Ctrl+Shift+Z undo / redo,
-H toggles the heatmap, F fit, 1:1 with Ctrl+1.
+H toggles the heatmap, F fit, 1:1 with Ctrl+1, U shows only the unfamiliar plates.
+
+A plate the model has not seen the like of (:attr:`Prediction.is_unfamiliar`) carries an
+"unfamiliar plate" badge on the image, a dashed frame in the gallery, and says so in its alarm.
 
 A thin view over :class:`~inspector.controllers.inspect.InspectController`: widgets forward every
 user action to the controller and redraw from its signals; the only work done here is display
@@ -14,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -36,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.controllers.entries import Entry, GalleryFilter
+from inspector.controllers.entries import UNFAMILIAR, Entry, GalleryFilter, unfamiliar_note
 from inspector.controllers.heatmaps import Heatmap
 from inspector.controllers.inspect import InspectController
 from inspector.domain import NO_DEFECT, InspectorError, LabelStatus, Progress
@@ -73,6 +75,7 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("F",), "fit", "Fit the image to the view"),
     (("Ctrl+1",), "actual", "Actual size (1:1)"),
     (("Ctrl+K",), "acknowledge", "Acknowledge the defect alarms of the watched folder"),
+    (("U",), "unfamiliar", "Show only the unfamiliar plates / every plate"),
 )
 
 
@@ -133,6 +136,13 @@ class InspectView(QWidget):
         filters.addWidget(QLabel("Status"), 1, 0)
         filters.addWidget(self.filter_status, 1, 1)
         filters.addWidget(self.count_label, 1, 2, 1, 2)
+        self.filter_unfamiliar = QCheckBox("Unfamiliar plates only (U)")
+        self.filter_unfamiliar.setToolTip(
+            "Plates unlike those the model was trained on: their labels deserve doubt"
+        )
+        self.filter_unfamiliar.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.filter_unfamiliar.toggled.connect(self._filter_edited)
+        filters.addWidget(self.filter_unfamiliar, 2, 0, 1, 4)
         filters.setColumnStretch(1, 1)
         filters.setColumnStretch(3, 1)
         left = QWidget()
@@ -143,6 +153,11 @@ class InspectView(QWidget):
         lv.addWidget(self.gallery)
 
         self.image_view = ImageView()
+        # on the image itself, top left, where the inspector is looking: not a status-bar line
+        self.badge = QLabel(f"◆ {UNFAMILIAR.upper()}", self.image_view)
+        self.badge.setObjectName("unfamiliarBadge")
+        self.badge.move(8, 8)
+        self.badge.setVisible(False)
         self.alarm = QLabel("")
         self.alarm.setObjectName("alarmBanner")
         self.alarm.setWordWrap(True)
@@ -315,14 +330,26 @@ class InspectView(QWidget):
     def _show_entry_info(self) -> None:
         e: Entry | None = self.ctl.entry(self.ctl.current)
         if e is None:
+            self.badge.setVisible(False)
             return
+        self._show_badge(e)
         self.bars.set_prediction(e.prediction)
         self.bars.set_labels(e.labels)
-        self.values_text.setText(
-            "\n".join(self.bars.text_values()) if e.prediction else (e.error or "no prediction yet")
-        )
+        values = self.bars.text_values() if e.prediction else [e.error or "no prediction yet"]
+        if e.unfamiliar:
+            values.insert(0, f"{UNFAMILIAR}: {e.caption().split(' · ', 1)[-1]} (doubtful)")
+        self.values_text.setText("\n".join(values))
         self.label_text.setText(f"<b>Label:</b> {e.label_text()} <i>({e.status.value})</i>")
         self.explain.set_classes(self.ctl.classes, preferred=self.ctl.heatmap_class)
+
+    def _show_badge(self, e: Entry) -> None:
+        """The "unfamiliar plate" badge on the image, with why in its tooltip."""
+        note = unfamiliar_note(e.prediction) if e.prediction is not None else ""
+        self.badge.setToolTip(note)
+        self.badge.adjustSize()
+        self.badge.setVisible(bool(note))
+        if note:
+            self.badge.raise_()
 
     def _show_alarms(self, alarms: list[tuple[float, str]]) -> None:
         """The banner: the latest defect and how many since the watch started or the last ack."""
@@ -332,17 +359,13 @@ class InspectView(QWidget):
             self.alarm_bar.setVisible(False)
             return
         for t, path in reversed(alarms[-50:]):
-            e = self.ctl.entry(path)
-            caption = e.caption() if e else ""
             act = menu.addAction(
-                f"{time.strftime('%H:%M:%S', time.localtime(t))}  {Path(path).name}: {caption}"
+                f"{time.strftime('%H:%M:%S', time.localtime(t))}  {self.ctl.alarm_text(path)}"
             )
             act.triggered.connect(lambda _=False, p=path: self.ctl.select(p))
-        latest = self.ctl.entry(alarms[-1][1])
         n = len(alarms)
         since = time.strftime("%H:%M", time.localtime(alarms[0][0]))
-        text = f"{latest.name}: {latest.caption()}" if latest else ""
-        self.alarm.setText(f"⚠ {text}")
+        self.alarm.setText(f"⚠ {self.ctl.alarm_text(alarms[-1][1])}")
         self.alarm.setToolTip(f"{n} defect alarm{'s' * (n != 1)} since {since}")
         self.alarm_list.setText(f"{n} alarm{'s' * (n != 1)} since {since}")
         self.alarm_bar.setVisible(True)
@@ -387,6 +410,9 @@ class InspectView(QWidget):
             i = combo.findText(value) if value else 0
             combo.setCurrentIndex(max(0, i))
             combo.blockSignals(False)
+        self.filter_unfamiliar.blockSignals(True)
+        self.filter_unfamiliar.setChecked(f.unfamiliar)
+        self.filter_unfamiliar.blockSignals(False)
         self._update_count()
 
     # -- widgets -> controller -----------------------------------------------------------------
@@ -404,6 +430,7 @@ class InspectView(QWidget):
                 val(self.filter_pred),
                 val(self.filter_label),
                 val(self.filter_status),
+                self.filter_unfamiliar.isChecked(),
             )
         )
 
@@ -466,6 +493,7 @@ class InspectView(QWidget):
             "fit": self.image_view.fit,
             "actual": self.image_view.actual_size,
             "acknowledge": c.acknowledge_alarms,
+            "unfamiliar": c.toggle_unfamiliar_filter,
         }
         for keys, name, _help in SHORTCUTS:
             for k in keys:

@@ -1,0 +1,83 @@
+"""Unfamiliar plates in the window (issue 16), driven with real widgets: the badge on the image
+and its tooltip, the gallery filter (key U), and the watch alarm that says "unfamiliar plate".
+
+Predictions carry unfamiliar scores through the window's own scoring path: the loaded tiny
+model is wrapped (tests/unfamiliar_data.py) the way the trust branch's model will fill them."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.unfamiliar_data import UnfamiliarScores
+
+ODD, NAN = "crazing_0.png", "inclusion_1.png"
+
+
+@pytest.fixture()
+def win(qtbot, make_window, tiny_model_dir):
+    w = make_window(tiny_model_dir)
+    qtbot.waitUntil(lambda: w.controller.predictor is not None, timeout=20000)
+    return w
+
+
+def use_scores(win, scores: dict[str, float], threshold: float | None = 2.0) -> None:
+    ctl = win.controller
+    ctl.set_predictor(UnfamiliarScores(ctl.predictor, scores, threshold), ctl.model_dir)
+
+
+def select(qtbot, win, name: str) -> None:
+    ctl = win.controller
+    ctl.select(next(e.path for e in ctl.entries if e.name == name))
+    qtbot.waitUntil(lambda: win.inspect.image_view.has_image())
+
+
+def test_the_badge_shows_for_an_unfamiliar_plate_only(qtbot, win, make_imagefolder, wait_scored):
+    use_scores(win, {ODD: 9.0, NAN: math.nan})
+    win.open_paths([str(make_imagefolder(per_class=2))])
+    wait_scored(win, 6)
+    view = win.inspect
+    for name in (ODD, NAN):
+        select(qtbot, win, name)
+        assert view.badge.isVisible() and "UNFAMILIAR PLATE" in view.badge.text()
+        tip = view.badge.toolTip()
+        assert "has not seen plates like this" in tip and "deserve doubt" in tip
+        assert "unfamiliar plate" in view.values_text.text()
+        assert "no defect" not in view.values_text.text()
+    assert "could not be computed" in view.badge.toolTip()  # the NaN one
+    select(qtbot, win, "scratches_0.png")  # familiar (score 0.5 under 2.0)
+    assert not view.badge.isVisible()
+    # the gallery filter, with its key
+    qtbot.keyClick(view, Qt.Key.Key_U)
+    assert view.filter_unfamiliar.isChecked() and view.proxy.rowCount() == 2
+    view.filter_unfamiliar.setChecked(False)
+    assert view.proxy.rowCount() == 6
+
+
+def test_no_badge_for_a_model_without_the_statistics(qtbot, win, make_imagefolder, wait_scored):
+    use_scores(win, {ODD: 9.0}, threshold=None)  # unfamiliar=None: an older model version
+    win.open_paths([str(make_imagefolder(per_class=2))])
+    wait_scored(win, 6)
+    select(qtbot, win, ODD)
+    assert win.controller.current_entry().prediction.unfamiliar is None
+    assert not win.inspect.badge.isVisible()
+
+
+def test_a_watched_unfamiliar_plate_alarms_with_unfamiliar_in_the_text(
+    qtbot, win, make_imagefolder, tmp_path
+):
+    folder = make_imagefolder(per_class=1)
+    use_scores(win, {"plate_odd.png": 9.0})
+    cam = tmp_path / "camera"
+    cam.mkdir()
+    win.watch(str(cam))
+    shutil.copy(next(folder.rglob("*.png")), cam / "plate_odd.png")
+    view = win.inspect
+    qtbot.waitUntil(lambda: view.alarm_bar.isVisible(), timeout=15000)
+    assert "plate_odd.png" in view.alarm.text() and "unfamiliar plate" in view.alarm.text()
+    assert "no defect" not in view.alarm.text()
+    qtbot.waitUntil(lambda: view.badge.isVisible())  # the new plate is shown, badge and all
+    win.stop_watching()
