@@ -37,3 +37,13 @@ class UnfamiliarScores:
                     unfamiliar_threshold=self.threshold,
                 )
             yield item
+
+
+def mark_unfamiliar(store: Any, scores: dict[str, float], model: str = "m1") -> None:
+    """Score stored plates again, through the store's real API, as unfamiliar (``scores``:
+    path -> unfamiliar score, NaN allowed), keeping their probabilities."""
+    preds = [store.prediction(path, model) for path in scores]
+    store.add_predictions(
+        dataclasses.replace(p, unfamiliar=scores[p.path], unfamiliar_threshold=THRESHOLD)
+        for p in preds
+    )

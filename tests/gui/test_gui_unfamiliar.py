@@ -81,3 +81,30 @@ def test_a_watched_unfamiliar_plate_alarms_with_unfamiliar_in_the_text(
     assert "no defect" not in view.alarm.text()
     qtbot.waitUntil(lambda: view.badge.isVisible())  # the new plate is shown, badge and all
     win.stop_watching()
+
+
+def test_the_signoff_queue_shows_an_unfamiliar_plate_with_its_reason(
+    qtbot, make_window, tiny_model_dir, workspace
+):
+    from inspector.store import LabelStore
+    from tests.supervisor_data import seed
+    from tests.unfamiliar_data import mark_unfamiliar
+
+    with LabelStore.open(workspace) as store:
+        seed(store, 60)  # 12 doubtful decisions
+        mark_unfamiliar(store, {"/plates/p001.bmp": 9.0})  # confident, but unfamiliar
+    win = make_window(tiny_model_dir, user="sue", role="supervisor")
+    qtbot.waitUntil(lambda: win.supervisor.queue.total == 13, timeout=10000)
+    view = win.supervisor.review_view
+    qtbot.keyClick(win, Qt.Key.Key_F4)
+    model = view.table_model
+    why = {model.index(r, 0).data(): model.index(r, 1).data() for r in range(model.rowCount())}
+    assert why["p001.bmp"].startswith("unfamiliar plate: the model has not seen plates like")
+    assert sum(w.startswith("low confidence: ") for w in why.values()) == 12
+    row = list(why).index("p001.bmp")
+    assert model.index(row, 1).data(Qt.ItemDataRole.ForegroundRole) is not None  # coloured
+    view.table.selectRow(row)
+    qtbot.waitUntil(lambda: win.supervisor.queue.current.path == "/plates/p001.bmp")
+    assert view.badge.isVisible() and "unfamiliar plate" in view.info.text()
+    view.table.selectRow(0 if row else 1)
+    qtbot.waitUntil(lambda: not view.badge.isVisible())

@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.controllers.entries import UNFAMILIAR, Entry, GalleryFilter, unfamiliar_note
+from inspector.controllers.entries import UNFAMILIAR, Entry, GalleryFilter
 from inspector.controllers.heatmaps import Heatmap
 from inspector.controllers.inspect import InspectController
 from inspector.domain import NO_DEFECT, InspectorError, LabelStatus, Progress
@@ -57,6 +57,7 @@ from inspector.gui.widgets.gallery import (
 )
 from inspector.gui.widgets.image_view import ImageView
 from inspector.gui.widgets.probability_bars import ProbabilityBars
+from inspector.gui.widgets.unfamiliar_badge import UnfamiliarBadge
 from inspector.gui.workers import Runner
 
 log = logging.getLogger(__name__)
@@ -153,11 +154,8 @@ class InspectView(QWidget):
         lv.addWidget(self.gallery)
 
         self.image_view = ImageView()
-        # on the image itself, top left, where the inspector is looking: not a status-bar line
-        self.badge = QLabel(f"◆ {UNFAMILIAR.upper()}", self.image_view)
-        self.badge.setObjectName("unfamiliarBadge")
-        self.badge.move(8, 8)
-        self.badge.setVisible(False)
+        # on the image itself, where the inspector is looking: not a status-bar line
+        self.badge = UnfamiliarBadge(self.image_view)
         self.alarm = QLabel("")
         self.alarm.setObjectName("alarmBanner")
         self.alarm.setWordWrap(True)
@@ -332,7 +330,7 @@ class InspectView(QWidget):
         if e is None:
             self.badge.setVisible(False)
             return
-        self._show_badge(e)
+        self.badge.show_for(e.prediction)
         self.bars.set_prediction(e.prediction)
         self.bars.set_labels(e.labels)
         values = self.bars.text_values() if e.prediction else [e.error or "no prediction yet"]
@@ -341,15 +339,6 @@ class InspectView(QWidget):
         self.values_text.setText("\n".join(values))
         self.label_text.setText(f"<b>Label:</b> {e.label_text()} <i>({e.status.value})</i>")
         self.explain.set_classes(self.ctl.classes, preferred=self.ctl.heatmap_class)
-
-    def _show_badge(self, e: Entry) -> None:
-        """The "unfamiliar plate" badge on the image, with why in its tooltip."""
-        note = unfamiliar_note(e.prediction) if e.prediction is not None else ""
-        self.badge.setToolTip(note)
-        self.badge.adjustSize()
-        self.badge.setVisible(bool(note))
-        if note:
-            self.badge.raise_()
 
     def _show_alarms(self, alarms: list[tuple[float, str]]) -> None:
         """The banner: the latest defect and how many since the watch started or the last ack."""
