@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import shutil
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -108,3 +109,28 @@ def test_the_signoff_queue_shows_an_unfamiliar_plate_with_its_reason(
     assert view.badge.isVisible() and "unfamiliar plate" in view.info.text()
     view.table.selectRow(0 if row else 1)
     qtbot.waitUntil(lambda: not view.badge.isVisible())
+
+
+def test_the_metrics_view_draws_a_reliability_diagram_per_class(
+    qtbot, make_window, tiny_model_dir, workspace
+):
+    from inspector.store import LabelStore
+    from tests.supervisor_data import seed
+
+    with LabelStore.open(workspace) as store:
+        seed(store, 60)
+    win = make_window(tiny_model_dir, user="sue", role="supervisor")
+    win.resize(1024, 700)  # a line PC's small screen: three plots still fit
+    qtbot.waitUntil(lambda: win.supervisor.queue.total == 12, timeout=10000)
+    qtbot.keyClick(win, Qt.Key.Key_F5)
+    view, ctl = win.supervisor.metrics_view, win.supervisor.metrics
+    qtbot.waitUntil(lambda: ctl.state.evaluation is not None, timeout=10000)
+    ev = ctl.state.evaluation
+    assert len(view.rel_curves) == len(ev.classes) == 6
+    legend = [label.text for _, label in view.rel_legend.items]
+    for k, c in enumerate(ev.curves):
+        x, y = view.rel_curves[k].getData()
+        assert len(x) >= 2 and np.all((x >= 0) & (x <= 1)) and np.all((y >= 0) & (y <= 1))
+        np.testing.assert_allclose(x, c.rel_confidence)
+        assert legend[k] == f"{c.name} · ECE {c.ece:.3f}"
+    assert view.rel_plot.isVisible() and view.rel_plot.height() >= 100
