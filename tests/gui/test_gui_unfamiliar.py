@@ -46,8 +46,8 @@ def test_the_badge_shows_for_an_unfamiliar_plate_only(qtbot, win, make_imagefold
         assert view.badge.isVisible() and "UNFAMILIAR PLATE" in view.badge.text()
         tip = view.badge.toolTip()
         assert "has not seen plates like this" in tip and "deserve doubt" in tip
-        assert "unfamiliar plate" in view.values_text.text()
-        assert "no defect" not in view.values_text.text()
+        assert view.bars.summary().startswith("unfamiliar plate")  # "Model: …" under the bars
+        assert "no defect" not in view.bars.summary()
     assert "could not be computed" in view.badge.toolTip()  # the NaN one
     select(qtbot, win, "scratches_0.png")  # familiar (score 0.5 under 2.0)
     assert not view.badge.isVisible()
@@ -134,3 +134,19 @@ def test_the_metrics_view_draws_a_reliability_diagram_per_class(
         np.testing.assert_allclose(x, c.rel_confidence)
         assert legend[k] == f"{c.name} · ECE {c.ece:.3f}"
     assert view.rel_plot.isVisible() and view.rel_plot.height() >= 100
+
+
+def test_the_bars_never_say_no_defect_for_an_unfamiliar_plate(qtbot):
+    from inspector.domain import Prediction
+    from inspector.gui.widgets.probability_bars import ProbabilityBars
+
+    bars = ProbabilityBars()
+    qtbot.addWidget(bars)
+    quiet = ("q.bmp", ("crazing", "scratches"), (0.1, 0.2), (0.5, 0.5))
+    bars.set_prediction(Prediction(*quiet))
+    assert bars.summary() == "no defect"
+    for score in (9.0, math.nan):
+        bars.set_prediction(Prediction(*quiet, unfamiliar=score, unfamiliar_threshold=2.0))
+        assert bars.summary() == "unfamiliar plate · nothing over its threshold (doubtful)"
+    bars.set_prediction(Prediction(*quiet, unfamiliar=1.0, unfamiliar_threshold=2.0))
+    assert bars.summary() == "no defect"

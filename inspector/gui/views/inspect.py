@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.controllers.entries import UNFAMILIAR, Entry, GalleryFilter
+from inspector.controllers.entries import Entry, GalleryFilter
 from inspector.controllers.heatmaps import Heatmap
 from inspector.controllers.inspect import InspectController
 from inspector.domain import NO_DEFECT, InspectorError, LabelStatus, Progress
@@ -333,10 +333,9 @@ class InspectView(QWidget):
         self.badge.show_for(e.prediction)
         self.bars.set_prediction(e.prediction)
         self.bars.set_labels(e.labels)
-        values = self.bars.text_values() if e.prediction else [e.error or "no prediction yet"]
-        if e.unfamiliar:
-            values.insert(0, f"{UNFAMILIAR}: {e.caption().split(' · ', 1)[-1]} (doubtful)")
-        self.values_text.setText("\n".join(values))
+        self.values_text.setText(
+            "\n".join(self.bars.text_values()) if e.prediction else (e.error or "no prediction yet")
+        )
         self.label_text.setText(f"<b>Label:</b> {e.label_text()} <i>({e.status.value})</i>")
         self.explain.set_classes(self.ctl.classes, preferred=self.ctl.heatmap_class)
 

@@ -58,10 +58,9 @@ from inspector.domain import NO_DEFECT, InspectorError
 from inspector.gui import jobs
 from inspector.gui.signoff_pdf import ReportFiles, report_job
 from inspector.gui.widgets.elided_label import ElidedLabel
-from inspector.gui.widgets.gallery import UNFAMILIAR as UNFAMILIAR_COLOR
 from inspector.gui.widgets.image_view import ImageView
 from inspector.gui.widgets.probability_bars import ProbabilityBars
-from inspector.gui.widgets.unfamiliar_badge import UnfamiliarBadge
+from inspector.gui.widgets.unfamiliar_badge import UNFAMILIAR_COLOR, UnfamiliarBadge
 from inspector.gui.workers import Runner
 
 ANY_USER = "anyone"

@@ -30,6 +30,7 @@ from inspector.controllers.entries import Entry, GalleryFilter
 from inspector.controllers.inspect import InspectController
 from inspector.domain import ImageLoadError, LabelStatus
 from inspector.gui.qtcompat import emit
+from inspector.gui.widgets.unfamiliar_badge import UNFAMILIAR_COLOR
 from inspector.gui.workers import Runner
 from inspector.jobs import CancelFn, Job, Partial
 
@@ -45,8 +46,6 @@ STATUS_COLORS = {
 }
 ALARM = QColor(229, 57, 53)
 UNREADABLE = QColor(255, 179, 0)
-#: A plate the model has not seen the like of (its labels deserve doubt): the badge's colour.
-UNFAMILIAR = QColor(171, 71, 188)
 
 
 def make_thumbnail(path: str, size: int = THUMB) -> QImage:
@@ -248,7 +247,7 @@ class GalleryDelegate(QStyledItemDelegate):
                 p.drawRect(r.adjusted(1, 1, -1, -1))
             if e.unfamiliar:  # a dashed frame (inside the alarm's): the model may be wrong
                 inset = 4 if e.alarm else 1
-                p.setPen(QPen(UNFAMILIAR, 3, Qt.PenStyle.DashLine))
+                p.setPen(QPen(UNFAMILIAR_COLOR, 3, Qt.PenStyle.DashLine))
                 p.drawRect(r.adjusted(inset, inset, -inset, -inset))
         img_r = QRect(r.x() + (r.width() - THUMB) // 2, r.y() + 4, THUMB, THUMB)
         pm = None if e.error else self.thumbs.get(e.path)
@@ -279,7 +278,7 @@ class GalleryDelegate(QStyledItemDelegate):
         p.setPen(
             UNREADABLE
             if e.error
-            else UNFAMILIAR.lighter(130)
+            else UNFAMILIAR_COLOR.lighter(130)
             if e.unfamiliar
             else ALARM
             if e.alarm

@@ -3,10 +3,14 @@ the model has not seen plates like the one on screen (:attr:`Prediction.is_unfam
 
 from __future__ import annotations
 
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QWidget
 
 from inspector.controllers.entries import UNFAMILIAR, unfamiliar_note
 from inspector.domain import Prediction
+
+#: The colour of everything that marks an unfamiliar plate (badge in style.qss, frames, text).
+UNFAMILIAR_COLOR = QColor(171, 71, 188)
 
 
 class UnfamiliarBadge(QLabel):
