@@ -147,6 +147,6 @@ def test_the_bars_never_say_no_defect_for_an_unfamiliar_plate(qtbot):
     assert bars.summary() == "no defect"
     for score in (9.0, math.nan):
         bars.set_prediction(Prediction(*quiet, unfamiliar=score, unfamiliar_threshold=2.0))
-        assert bars.summary() == "unfamiliar plate · nothing over its threshold (doubtful)"
+        assert bars.summary() == "unfamiliar plate · nothing over threshold"
     bars.set_prediction(Prediction(*quiet, unfamiliar=1.0, unfamiliar_threshold=2.0))
     assert bars.summary() == "no defect"

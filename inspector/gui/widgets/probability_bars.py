@@ -60,8 +60,8 @@ class ProbabilityBars(QWidget):
         ]
         if self._pred.is_unfamiliar:
             # the model cannot judge this plate: never a plain "no defect"
-            what = ", ".join(f"{c} {p:.2f}" for c, p in over) or "nothing over its threshold"
-            return f"{UNFAMILIAR} · {what} (doubtful)"
+            what = ", ".join(f"{c} {p:.2f}" for c, p in over) or "nothing over threshold"
+            return f"{UNFAMILIAR} · {what}"
         return ", ".join(f"{c} {p:.2f}" for c, p in over) if over else NO_DEFECT
 
     def text_values(self) -> list[str]:
