@@ -75,7 +75,11 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("P",), "positive", "Heatmap: evidence for the class only / for and against"),
     (("F",), "fit", "Fit the image to the view"),
     (("Ctrl+1",), "actual", "Actual size (1:1)"),
-    (("Ctrl+K",), "acknowledge", "Acknowledge the defect alarms of the watched folder"),
+    (
+        ("Ctrl+K",),
+        "acknowledge",
+        "Acknowledge the alarms (defects, unfamiliar plates) of the watched folder",
+    ),
     (("U",), "unfamiliar", "Show only the unfamiliar plates / every plate"),
 )
 
@@ -354,7 +358,9 @@ class InspectView(QWidget):
         n = len(alarms)
         since = time.strftime("%H:%M", time.localtime(alarms[0][0]))
         self.alarm.setText(f"⚠ {self.ctl.alarm_text(alarms[-1][1])}")
-        self.alarm.setToolTip(f"{n} defect alarm{'s' * (n != 1)} since {since}")
+        self.alarm.setToolTip(
+            f"{n} alarm{'s' * (n != 1)} (defects and unfamiliar plates) since {since}"
+        )
         self.alarm_list.setText(f"{n} alarm{'s' * (n != 1)} since {since}")
         self.alarm_bar.setVisible(True)
 
