@@ -63,3 +63,21 @@ def test_calibrate_retrofits_a_version_that_reports_the_score(
 
     r = inspector("calibrate", str(out), "--data", str(root), "--out", str(out))
     assert r.returncode == 2 and "choose a new folder" in r.stderr
+
+
+def test_evaluate_a_workspace_uses_the_people_s_labels(tiny_model_dir, make_imagefolder, tmp_path):
+    from inspector.store import LabelStore
+
+    from .conftest import TINY_CLASSES
+
+    root = make_imagefolder(per_class=2, size=48)
+    ws = tmp_path / "ws"
+    with LabelStore.open(ws, classes=TINY_CLASSES) as store:
+        for c in TINY_CLASSES:
+            for f in sorted((root / c).iterdir()):
+                store.set_labels(store.add_image(f), [c], user="ana")
+    r = inspector("evaluate", "--workspace", str(ws), "--model", str(tiny_model_dir), "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["n_images"] == 6 and "workspace" in report["data"]
+    assert report["top1_errors"] + round(report["top1_accuracy"] * 6) == 6
