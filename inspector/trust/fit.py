@@ -127,9 +127,14 @@ def fit_trust(
         round_weights_to_half(model)
     _, z_cal = features(model, x_val, spec, device, stages)  # the folded (and rounded) head's
     p_val = metrics.sigmoid(z_cal)
-    thresholds = tuple(float(t) for t in metrics.best_f1_thresholds(y_val, p_val))
+    t = metrics.best_f1_thresholds(y_val, p_val)
+    thresholds = tuple(float(v) for v in t)
     cal = calibration.report(z_val, y_val, temperatures)
-    cal["val_mean_ece_after"] = _mean_ece(y_val, p_val)  # measured on the model as shipped
+    # "after" as measured on the model as shipped (folded, and float16-rounded when it is).
+    ece = [metrics.expected_calibration_error(y_val[:, k], p_val[:, k]) for k in range(len(t))]
+    cal["val_ece_after"] = ece
+    cal["val_mean_ece_after"] = round(float(np.mean(ece)), 6)
+    cal["val_bce_after"] = round(float(metrics.per_image_bce(y_val, p_val).mean()), 6)
 
     f_train, _ = features(model, x_train, spec, device, stages)
     stats = fit_statistics(f_train, labels, z_val.shape[1], stages=stages)
@@ -151,15 +156,4 @@ def fit_trust(
         stats=stats,
         val_probs=p_val,
         val_scores=val_scores,
-    )
-
-
-def _mean_ece(y: np.ndarray, p: np.ndarray) -> float:
-    return round(
-        float(
-            np.mean(
-                [metrics.expected_calibration_error(y[:, k], p[:, k]) for k in range(y.shape[1])]
-            )
-        ),
-        6,
     )
