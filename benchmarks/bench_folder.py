@@ -1,0 +1,109 @@
+"""Folder scoring throughput: ``python benchmarks/bench_folder.py [--data DIR] [--model DIR]``.
+
+Scores every image under ``--data`` (default: the NEU-CLS folder, 1,800 BMPs) with several
+settings in ONE run, rounds interleaved, and prints images/s per setting (median of the rounds):
+today's sequential ``predict_paths``, :func:`inspector.runtime.pipeline.score_in_parallel` with
+1-2 workers x 1-2 ORT intra-op threads x chunk 8/32, and the store's job
+(:func:`inspector.controllers.scoring.score_paths`, predictions written to a temporary
+workspace). The target: >= 600 images/s into the store on 2 cores. Ratios are meaningful;
+absolute figures only with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from inspector.imageio import PreprocessSpec, iter_image_files, load_image  # noqa: E402
+from inspector.registry import default_model_dir  # noqa: E402
+from inspector.runtime.ort import OrtPredictor  # noqa: E402
+from inspector.runtime.pipeline import score_in_parallel  # noqa: E402
+
+
+def _rate(fn, n: int) -> float:
+    t = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - t)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", default=str(ROOT.parent / "shared/data/neu-cls"))
+    ap.add_argument("--model", default=str(default_model_dir()))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=1800, help="images per measurement")
+    args = ap.parse_args()
+
+    files = [str(p) for p in iter_image_files([args.data])][: args.limit]
+    n = len(files)
+    sessions = {t: OrtPredictor(args.model, device="cpu", threads=t) for t in (1, 2)}
+    spec: PreprocessSpec = sessions[1].card.preprocessing
+    for f in files:  # page cache warm: the disk is not what is measured
+        Path(f).read_bytes()
+
+    def decode_all() -> None:
+        for f in files:
+            spec.apply(load_image(f))
+
+    def sequential(t: int, bs: int):
+        return lambda: sum(1 for _ in sessions[t].predict_paths(files, batch_size=bs))
+
+    def parallel(t: int, w: int, c: int):
+        return lambda: sum(1 for _ in score_in_parallel(sessions[t], files, chunk=c, workers=w))
+
+    cases = {
+        "decode + preprocess only (1 thread)": decode_all,
+        "sequential predict_paths, 2 intra-op threads, batch 32 (before)": sequential(2, 32),
+        "sequential predict_paths, 2 intra-op threads, batch 8": sequential(2, 8),
+    }
+    for t in (1, 2):
+        for w in (1, 2) if t == 1 else (2,):
+            for c in (8, 32):
+                cases[f"parallel: {w} worker(s) x {t} intra-op thread(s), chunk {c}"] = parallel(
+                    t, w, c
+                )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        from inspector import jobs
+        from inspector.controllers.labels import LabelService
+        from inspector.controllers.scoring import score_paths
+
+        service = LabelService.open(Path(tmp) / "ws", "bench", "inspector")
+        pred = sessions[1]
+        service.register_model(pred.version, pred.classes, pred.thresholds, args.model)
+
+        def into_store() -> None:
+            jobs.run(score_paths(pred, files, service))
+
+        cases["into the store: controllers.scoring.score_paths (1 thread/session)"] = into_store
+        rates: dict[str, list[float]] = {k: [] for k in cases}
+        for fn in cases.values():
+            fn()  # warm-up: ORT's first runs allocate
+            break
+        for _ in range(args.rounds):
+            for name, fn in cases.items():
+                rates[name].append(_rate(fn, n))
+        service.close()
+
+    print(
+        f"{n} images from {args.data}; model {sessions[1].version}; machine: "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"median of {args.rounds} interleaved rounds\n"
+    )
+    print("| setting | images/s |\n|---|---|")
+    for name, r in rates.items():
+        print(f"| {name} | {statistics.median(r):,.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
