@@ -19,7 +19,6 @@ user's console (it is captured and turned into the one-line reason shown in the 
 from __future__ import annotations
 
 import contextlib
-import ctypes.util
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +30,7 @@ from inspector.domain import ImageLoadError, ModelError, Prediction, PredictionE
 from inspector.imageio import load_image
 from inspector.metrics import sigmoid
 from inspector.registry import ONNX_FILE, ModelCard, check_model_dir
+from inspector.runtime import cuda
 from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME
 from inspector.runtime.graph import check_graph
 
@@ -57,7 +57,7 @@ def _capture_stderr() -> Iterator[list[str]]:
 def _cuda_unavailable_reason(ort_module, captured: Sequence[str]) -> str:
     if CUDA not in ort_module.get_available_providers():
         return "this onnxruntime build has no CUDA support (install onnxruntime-gpu)"
-    if ctypes.util.find_library("cuda") is None:
+    if not cuda.driver_found():
         return "no NVIDIA GPU driver found (libcuda missing)"
     errors = [ln for ln in captured if "error" in ln.lower() or "[E:" in ln]
     if errors:
@@ -98,26 +98,37 @@ class OrtPredictor:
         # onnxruntime-gpu lists CUDA even where no NVIDIA driver exists; asking for it there loads
         # cuDNN/cuBLAS (hundreds of MB, the GIL held for ~50 ms: a stall in the window) only to fall
         # back to the CPU. Without the driver, CUDA cannot work: go straight to the CPU.
-        has_driver = ctypes.util.find_library("cuda") is not None
+        has_driver = cuda.driver_found()
         want_cuda = device != "cpu" and CUDA in ort.get_available_providers() and has_driver
-        providers = [CUDA, CPU] if want_cuda else [CPU]
+        onnx_path = self.model_dir / ONNX_FILE
+        #: "float16" when the GPU runs the in-memory float16 graph, else "float32"
+        self.precision = "float32"
+        graph: str | bytes = str(onnx_path)
+        fp16_note = ""
+        if want_cuda:
+            fp16, fp16_note = cuda.float16_graph(onnx_path)
+            if fp16 is not None:
+                graph, self.precision = fp16, "float16"
         captured: list[str] = []
         try:
             with _capture_stderr() as captured:
                 if want_cuda and hasattr(ort, "preload_dlls"):
                     with contextlib.suppress(Exception):
                         ort.preload_dlls()  # finds cuDNN/cuBLAS from the nvidia-* wheels torch uses
-                self._session = ort.InferenceSession(
-                    str(self.model_dir / ONNX_FILE), opts, providers=providers
-                )
+                providers = [CUDA, CPU] if want_cuda else [CPU]
+                self._session = ort.InferenceSession(graph, opts, providers=providers)
+                if want_cuda and CUDA not in self._session.get_providers():
+                    # ORT fell back to the CPU: run the float32 graph there, not the GPU's float16
+                    self.precision = "float32"
+                    self._session = ort.InferenceSession(str(onnx_path), opts, providers=[CPU])
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-            raise ModelError(
-                f"{self.model_dir / ONNX_FILE}: ONNX Runtime cannot load it: {exc}"
-            ) from None
+            raise ModelError(f"{onnx_path}: ONNX Runtime cannot load it: {exc}") from None
         self.providers: list[str] = list(self._session.get_providers())
         self.device = "CUDA" if CUDA in self.providers else "CPU"
         if self.device == "CUDA":
-            self.device_reason = "CUDA GPU in use"
+            self._session = cuda.IoBoundSession(self._session)
+            how = "float16 graph" if self.precision == "float16" else f"float32 graph: {fp16_note}"
+            self.device_reason = f"CUDA GPU in use ({how}, IO binding)"
         elif device == "cpu":
             self.device_reason = "CPU requested"
         else:
