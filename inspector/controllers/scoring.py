@@ -43,7 +43,10 @@ def load_predictor(
 
     # One intra-op thread: ORT's pool spin-waits, and on a 2-core line PC the GUI thread needs the
     # other core. Throughput is the scoring queue's business, latency the GUI's.
-    pred = OrtPredictor(model_dir, threads=1)
+    from inspector.runtime.pipeline import CHUNK
+
+    # graphs fixed at the folder scorer's chunk size (and 1, for single plates): faster on the CPU
+    pred = OrtPredictor(model_dir, threads=1, static_batch=CHUNK)
     if service is not None:
         try:
             service.register_model(pred.version, pred.classes, pred.thresholds, str(model_dir))

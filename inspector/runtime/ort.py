@@ -72,6 +72,19 @@ _NAN_REASON = (
 )
 
 
+def _fixed_batch_session(ort_module, onnx_path: Path, opts, n: int):
+    """Sessions at batch ``n`` and 1 behind one ``run`` (:mod:`inspector.runtime.shapes`)."""
+    from inspector.runtime.shapes import FixedBatchSession, fixed_batch_graph
+
+    sizes = {n, 1}
+    return FixedBatchSession(
+        {
+            k: ort_module.InferenceSession(fixed_batch_graph(onnx_path, k), opts, providers=[CPU])
+            for k in sizes
+        }
+    )
+
+
 class OrtPredictor:
     """One ONNX Runtime session for one model version; thread-safe ``run`` as ORT guarantees."""
 
@@ -80,7 +93,10 @@ class OrtPredictor:
         model_dir: str | os.PathLike[str],
         device: str = "auto",
         threads: int | None = None,
+        static_batch: int | None = None,
     ) -> None:
+        """``static_batch``: on the CPU, run graphs with the batch axis fixed at that size and
+        at 1 (see :mod:`inspector.runtime.shapes`); for callers that score in chunks of it."""
         import onnxruntime as ort
 
         self.model_dir = Path(model_dir)
@@ -115,12 +131,18 @@ class OrtPredictor:
                 if want_cuda and hasattr(ort, "preload_dlls"):
                     with contextlib.suppress(Exception):
                         ort.preload_dlls()  # finds cuDNN/cuBLAS from the nvidia-* wheels torch uses
-                providers = [CUDA, CPU] if want_cuda else [CPU]
-                self._session = ort.InferenceSession(graph, opts, providers=providers)
-                if want_cuda and CUDA not in self._session.get_providers():
-                    # ORT fell back to the CPU: run the float32 graph there, not the GPU's float16
+                on_gpu = False
+                if want_cuda:
+                    self._session = ort.InferenceSession(graph, opts, providers=[CUDA, CPU])
+                    on_gpu = CUDA in self._session.get_providers()
+                if not on_gpu:
+                    # the CPU (asked for, or ORT fell back): the float32 graph, not the float16
                     self.precision = "float32"
-                    self._session = ort.InferenceSession(str(onnx_path), opts, providers=[CPU])
+                    self._session = (
+                        _fixed_batch_session(ort, onnx_path, opts, static_batch)
+                        if static_batch
+                        else ort.InferenceSession(str(onnx_path), opts, providers=[CPU])
+                    )
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
             raise ModelError(f"{onnx_path}: ONNX Runtime cannot load it: {exc}") from None
         self.providers: list[str] = list(self._session.get_providers())

@@ -37,12 +37,12 @@ def folder_predictor(model_dir: str | os.PathLike[str], device: str = "auto"):
     """An :class:`~inspector.runtime.ort.OrtPredictor` set up for :func:`score_in_parallel`.
 
     On the CPU, one intra-op thread per session and the parallelism from the workers (see the
-    module's docstring for the measurement); on CUDA the GPU does the work and the workers
-    only keep it fed.
+    module's docstring for the measurement), and graphs with the batch fixed at :data:`CHUNK`
+    (:mod:`inspector.runtime.shapes`); on CUDA the GPU does the work and the workers keep it fed.
     """
     from inspector.runtime.ort import OrtPredictor
 
-    return OrtPredictor(model_dir, device=device, threads=1)
+    return OrtPredictor(model_dir, device=device, threads=1, static_batch=CHUNK)
 
 
 def _names(path: str | os.PathLike[str]) -> set[str]:
