@@ -2,8 +2,8 @@
 
 Scores every image under ``--data`` (default: the NEU-CLS folder, 1,800 BMPs) with several
 settings in ONE run, rounds interleaved, and prints images/s per setting (median of the rounds):
-today's sequential ``predict_paths``, :func:`inspector.runtime.pipeline.score_in_parallel` with
-1-2 workers x 1-2 ORT intra-op threads x chunk 8/32, and the store's job
+the old sequential ``predict_paths``, :func:`inspector.runtime.pipeline.score_in_parallel` with
+1-2 workers x 1-2 ORT intra-op threads, chunk 8/32, dynamic or static batch, and the store's job
 (:func:`inspector.controllers.scoring.score_paths`, predictions written to a temporary
 workspace). The target: >= 600 images/s into the store on 2 cores. Ratios are meaningful;
 absolute figures only with the machine.
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from inspector.imageio import PreprocessSpec, iter_image_files, load_image  # noqa: E402
 from inspector.registry import default_model_dir  # noqa: E402
 from inspector.runtime.ort import OrtPredictor  # noqa: E402
-from inspector.runtime.pipeline import score_in_parallel  # noqa: E402
+from inspector.runtime.pipeline import CHUNK, score_in_parallel  # noqa: E402
 
 
 def _rate(fn, n: int) -> float:
@@ -46,6 +46,7 @@ def main() -> int:
     files = [str(p) for p in iter_image_files([args.data])][: args.limit]
     n = len(files)
     sessions = {t: OrtPredictor(args.model, device="cpu", threads=t) for t in (1, 2)}
+    static = OrtPredictor(args.model, device="cpu", threads=1, static_batch=CHUNK)
     spec: PreprocessSpec = sessions[1].card.preprocessing
     for f in files:  # page cache warm: the disk is not what is measured
         Path(f).read_bytes()
@@ -54,23 +55,30 @@ def main() -> int:
         for f in files:
             spec.apply(load_image(f))
 
-    def sequential(t: int, bs: int):
-        return lambda: sum(1 for _ in sessions[t].predict_paths(files, batch_size=bs))
+    def sequential(pred, bs: int):
+        return lambda: sum(1 for _ in pred.predict_paths(files, batch_size=bs))
 
-    def parallel(t: int, w: int, c: int):
-        return lambda: sum(1 for _ in score_in_parallel(sessions[t], files, chunk=c, workers=w))
+    def parallel(pred, w: int, c: int = CHUNK):
+        return lambda: sum(1 for _ in score_in_parallel(pred, files, chunk=c, workers=w))
 
     cases = {
         "decode + preprocess only (1 thread)": decode_all,
-        "sequential predict_paths, 2 intra-op threads, batch 32 (before)": sequential(2, 32),
-        "sequential predict_paths, 2 intra-op threads, batch 8": sequential(2, 8),
+        "before: sequential predict_paths, ORT default threads (2), batch 32": sequential(
+            sessions[2], 32
+        ),
+        "parallel, 1 worker x 2 intra-op threads, dynamic batch, chunk 8": parallel(sessions[2], 1),
+        "parallel, 2 workers x 2 intra-op threads, dynamic batch, chunk 8": parallel(
+            sessions[2], 2
+        ),
+        "parallel, 2 workers x 1 intra-op thread, dynamic batch, chunk 32": parallel(
+            sessions[1], 2, 32
+        ),
+        "parallel, 2 workers x 1 intra-op thread, dynamic batch, chunk 8": parallel(sessions[1], 2),
+        "parallel, 1 worker x 1 intra-op thread, static batch 8": parallel(static, 1),
+        "parallel, 2 workers x 1 intra-op thread, static batch 8 (shipped: predict)": parallel(
+            static, 2
+        ),
     }
-    for t in (1, 2):
-        for w in (1, 2) if t == 1 else (2,):
-            for c in (8, 32):
-                cases[f"parallel: {w} worker(s) x {t} intra-op thread(s), chunk {c}"] = parallel(
-                    t, w, c
-                )
 
     with tempfile.TemporaryDirectory() as tmp:
         from inspector import jobs
@@ -78,13 +86,15 @@ def main() -> int:
         from inspector.controllers.scoring import score_paths
 
         service = LabelService.open(Path(tmp) / "ws", "bench", "inspector")
-        pred = sessions[1]
+        pred = static
         service.register_model(pred.version, pred.classes, pred.thresholds, args.model)
 
         def into_store() -> None:
             jobs.run(score_paths(pred, files, service))
 
-        cases["into the store: controllers.scoring.score_paths (1 thread/session)"] = into_store
+        cases["into the store: score_paths, 2 workers x 1 thread, static 8 (shipped: GUI)"] = (
+            into_store
+        )
         rates: dict[str, list[float]] = {k: [] for k in cases}
         for fn in cases.values():
             fn()  # warm-up: ORT's first runs allocate
