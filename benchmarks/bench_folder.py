@@ -69,17 +69,21 @@ def main() -> int:
         "before: sequential predict_paths, ORT default threads (2), batch 32": sequential(
             sessions[2], 32
         ),
-        "parallel, 1 worker x 2 intra-op threads, dynamic batch, chunk 8": parallel(sessions[2], 1),
+        "parallel, 1 worker x 2 intra-op threads, dynamic batch, chunk 8": parallel(
+            sessions[2], 1, 8
+        ),
         "parallel, 2 workers x 2 intra-op threads, dynamic batch, chunk 8": parallel(
-            sessions[2], 2
+            sessions[2], 2, 8
         ),
         "parallel, 2 workers x 1 intra-op thread, dynamic batch, chunk 32": parallel(
             sessions[1], 2, 32
         ),
-        "parallel, 2 workers x 1 intra-op thread, dynamic batch, chunk 8": parallel(sessions[1], 2),
-        "parallel, 1 worker x 1 intra-op thread, static batch 8": parallel(static, 1),
-        "parallel, 2 workers x 1 intra-op thread, static batch 8 (shipped: predict)": parallel(
-            static, 2
+        "parallel, 2 workers x 1 intra-op thread, dynamic batch, chunk 8": parallel(
+            sessions[1], 2, 8
+        ),
+        f"parallel, 1 worker x 1 intra-op thread, static batch {CHUNK}": parallel(static, 1),
+        f"parallel, 2 workers x 1 intra-op thread, static batch {CHUNK} (shipped: predict)": (
+            parallel(static, 2)
         ),
     }
 
@@ -95,9 +99,9 @@ def main() -> int:
         def into_store() -> None:
             jobs.run(score_paths(pred, files, service))
 
-        cases["into the store: score_paths, 2 workers x 1 thread, static 8 (shipped: GUI)"] = (
-            into_store
-        )
+        cases[
+            f"into the store: score_paths, 2 workers x 1 thread, static {CHUNK} (shipped: GUI)"
+        ] = into_store
         rates: dict[str, list[tuple[float, float]]] = {k: [] for k in cases}
         for fn in cases.values():
             fn()  # warm-up: ORT's first runs allocate

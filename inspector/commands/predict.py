@@ -22,7 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument(
-        "--batch-size", type=positive_int, default=8, help="images per ORT run (8: fastest on CPU)"
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="images per ORT run (default: 4, the fastest on the CPU)",
     )
     p.add_argument(
         "--workers", type=positive_int, default=None, help="decode+score threads (default: cores)"
@@ -35,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from inspector.domain import NO_DEFECT, ImageLoadError
     from inspector.imageio import scan_image_files
     from inspector.registry import default_model_dir
-    from inspector.runtime.pipeline import folder_predictor
+    from inspector.runtime.pipeline import CHUNK, folder_predictor
     from inspector.runtime.scoring import score_files
 
     predictor = folder_predictor(args.model or default_model_dir(), device=args.device)
@@ -67,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {mark} {c:<{width}} {p:7.4f}  (threshold {t:.3f})")
 
     summary = jobs.run(
-        score_files(predictor, files, args.batch_size, workers=args.workers), on_partial=show
+        score_files(predictor, files, args.batch_size or CHUNK, workers=args.workers),
+        on_partial=show,
     )
     failed = summary.failed + len(scan.problems)
     if failed:

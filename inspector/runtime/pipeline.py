@@ -9,8 +9,9 @@ what sequential scoring gives. OpenCV, the BMP decoder's numpy and ONNX Runtime 
 GIL, so while one worker decodes, the other runs the network. Measured on 2 cores
 (``benchmarks/bench_folder.py``): two workers on a session with one intra-op thread each beat
 one worker on a two-thread session, because ORT's thread pool spin-waits between operators and
-loses a core to any decode next to it, and small batches (8) beat 32 or 64 (the activations
-stay in cache). :func:`folder_predictor` opens the session that way.
+loses a core to any decode next to it; small batches (4-8) beat 32 or 64 (the activations
+stay in cache), and graphs with the batch axis fixed beat dynamic ones
+(:mod:`inspector.runtime.shapes`). :func:`folder_predictor` opens the session that way.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from pathlib import Path
 from inspector.domain import ImageLoadError, Prediction
 from inspector.jobs import CancelFn, check, never
 
-#: Files per chunk (one ``session.run``): 8 was the fastest of 1/4/8/16/32/64 on 2 cores.
-CHUNK = 8
+#: Files per chunk (one ``session.run``). On 2 cores, one intra-op thread, static shapes, the
+#: shipped Lite0 cost 2.2-2.3 ms of CPU per image at batch 3-6, 2.4-2.5 at 8, 2.8 at 1 and 16.
+CHUNK = 4
 
 
 def default_workers() -> int:

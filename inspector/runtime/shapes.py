@@ -2,8 +2,8 @@
 
 With the batch axis symbolic, ONNX Runtime plans memory and picks kernels per run; with it fixed
 it does so once. On the shipped Lite0 (1 intra-op thread, 2-core machine,
-``benchmarks/bench_ort_options.py``) a graph fixed at batch 8 scored 20-80 % more images/s than
-the dynamic one, with identical logits. :class:`FixedBatchSession` keeps two such sessions —
+``benchmarks/bench_ort_options.py``, ``benchmarks/bench_folder.py``) a graph fixed at batch 8
+scored 20-80 % more images/s than the dynamic one, with identical logits. :class:`FixedBatchSession` keeps two such sessions —
 batch ``n`` for full chunks and batch 1 for single images and short tails — behind the
 session's own ``run``, so callers (one output or two) are unchanged.
 """
