@@ -107,6 +107,10 @@ class OrtPredictor:
         if threads:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
+        # ORT's pool threads spin between operators: on a shared 2-core machine that burns the
+        # core another process (or our decode thread, or the GUI) needs. Measured under load
+        # (benchmarks/bench_ort_options.py): batch 8 on 2 threads, 93 images/s spinning, 259 not.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
 
         device = device.lower()
         if device not in ("auto", "cuda", "cpu"):
