@@ -41,3 +41,21 @@ def test_shipped_model_fixed_at_8_matches(neu_dir):
     for k in a:
         np.testing.assert_allclose(b[k], a[k], atol=1e-6)
     assert fixed.device == "CPU" and fixed.providers == dynamic.providers
+
+
+def test_a_graph_without_a_symbolic_batch_axis_runs_as_it_is(tiny_model_dir, tmp_path):
+    import shutil
+
+    import onnx
+
+    model = tmp_path / "fixed"
+    shutil.copytree(tiny_model_dir, model)
+    m = onnx.load(str(model / "model.onnx"))
+    for v in (*m.graph.input, *m.graph.output):
+        v.type.tensor_type.shape.dim[0].dim_value = 1
+    onnx.save(m, str(model / "model.onnx"))
+    pred = OrtPredictor(model, device="cpu", threads=1, static_batch=4)
+    assert not isinstance(pred._session, FixedBatchSession)
+    spec = pred.card.preprocessing
+    x = np.zeros((1, spec.channels, spec.size, spec.size), np.float32)
+    assert pred.logits(x).shape == (1, len(pred.classes))

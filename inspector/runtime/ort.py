@@ -76,12 +76,12 @@ def _fixed_batch_session(ort_module, onnx_path: Path, opts, n: int):
     """Sessions at batch ``n`` and 1 behind one ``run`` (:mod:`inspector.runtime.shapes`)."""
     from inspector.runtime.shapes import FixedBatchSession, fixed_batch_graph
 
-    sizes = {n, 1}
+    try:
+        graphs = {k: fixed_batch_graph(onnx_path, k) for k in {n, 1}}
+    except ValueError:  # exported for one batch size: nothing to fix, run it as it is
+        return ort_module.InferenceSession(str(onnx_path), opts, providers=[CPU])
     return FixedBatchSession(
-        {
-            k: ort_module.InferenceSession(fixed_batch_graph(onnx_path, k), opts, providers=[CPU])
-            for k in sizes
-        }
+        {k: ort_module.InferenceSession(g, opts, providers=[CPU]) for k, g in graphs.items()}
     )
 
 

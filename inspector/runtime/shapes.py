@@ -17,14 +17,23 @@ import numpy as np
 
 
 def fixed_batch_graph(onnx_path: str | os.PathLike[str], n: int) -> bytes:
-    """The model's bytes with dimension 0 of every input and output set to ``n``."""
+    """The model's bytes with the symbolic dimension 0 ("batch") of its inputs and outputs set
+    to ``n``; a fixed first dimension (an output that is not per image) is left alone.
+
+    ValueError when an input has no symbolic batch axis (a graph exported for one batch size).
+    """
     import onnx
 
     model = onnx.load(str(onnx_path))
+    if not all(
+        i.type.tensor_type.shape.dim[:1] and i.type.tensor_type.shape.dim[0].dim_param
+        for i in model.graph.input
+    ):
+        raise ValueError(f"{onnx_path}: the graph's batch axis is not symbolic")
     for value in (*model.graph.input, *model.graph.output):
         dims = value.type.tensor_type.shape.dim
-        if dims:
-            dims[0].dim_value = n  # replaces the symbolic "batch"
+        if dims and dims[0].dim_param:
+            dims[0].dim_value = n  # setting the value clears the symbolic name
     return model.SerializeToString()
 
 
