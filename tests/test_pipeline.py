@@ -4,7 +4,9 @@ sessions throughout (the shipped model on NEU plates, a tiny exported model else
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 import threading
 
 import numpy as np
@@ -120,3 +122,20 @@ def test_store_scoring_records_every_file_in_order(tiny_model_dir, tmp_path):
     for b in batches:
         for p in b.predictions:
             np.testing.assert_allclose(p.probabilities, expected[p.path], atol=1e-6)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_workers_can_run_below_the_callers_priority(tiny_model_dir, tmp_path):
+    seen: list[int] = []
+    pred = OrtPredictor(tiny_model_dir, threads=1)
+
+    class Recording:  # the real predictor, plus the priority of the thread that called it
+        def predict_paths(self, paths, batch_size):
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return pred.predict_paths(paths, batch_size=batch_size)
+
+    files = [plate(tmp_path / f"p{i}.png") for i in range(8)]
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    out = list(score_in_parallel(Recording(), files, chunk=2, workers=2, nice=5))
+    assert len(out) == 8 and seen and all(p == min(mine + 5, 19) for p in seen)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine

@@ -16,7 +16,10 @@ stay in cache), and graphs with the batch axis fixed beat dynamic ones
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,6 +31,20 @@ from inspector.jobs import CancelFn, check, never
 #: Files per chunk (one ``session.run``). On 2 cores, one intra-op thread, static shapes, the
 #: shipped Lite0 cost 2.2-2.3 ms of CPU per image at batch 3-6, 2.4-2.5 at 8, 2.8 at 1 and 16.
 CHUNK = 4
+
+
+def _lower_priority(nice: int) -> None:
+    """Pool initializer: make this worker thread ``nice`` steps less urgent than its creator.
+
+    On Linux the nice value is per thread (``man 2 setpriority``), so only the worker is
+    lowered; elsewhere this does nothing.
+    """
+    if nice > 0 and sys.platform.startswith("linux"):
+        tid = threading.get_native_id()
+        with contextlib.suppress(OSError):  # setpriority takes an absolute value: add to ours
+            os.setpriority(
+                os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+            )
 
 
 def default_workers() -> int:
@@ -84,6 +101,7 @@ def score_in_parallel(
     chunk: int = CHUNK,
     workers: int | None = None,
     cancel: CancelFn = never,
+    nice: int = 0,
 ) -> Iterator[Prediction | ImageLoadError]:
     """Yield one outcome per path, in the order of ``paths``; a bad file yields its error.
 
@@ -92,7 +110,8 @@ def score_in_parallel(
 
     At most ``2 * workers`` chunks are decoded ahead of the consumer, so memory stays bounded
     for any folder size. ``cancel`` is looked at between chunks; closing the generator (or a
-    cancel) drops the chunks not yet started and waits only for the ones running.
+    cancel) drops the chunks not yet started and waits only for the ones running. ``nice`` > 0
+    lowers the worker threads' CPU priority (Linux): for a GUI that must stay responsive.
     """
     workers = workers or default_workers()
     chunk = max(1, chunk)
@@ -106,7 +125,9 @@ def score_in_parallel(
             yield from work(paths[start : start + chunk])
         return
 
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="inspector-score")
+    pool = ThreadPoolExecutor(
+        workers, "inspector-score", initializer=_lower_priority, initargs=(nice,)
+    )
     pending: deque[Future[list[Prediction | ImageLoadError]]] = deque()
     try:
         for start in range(0, len(paths), chunk):
