@@ -1,8 +1,9 @@
 """``inspector bench``: inference speed of a model version, every figure measured in one run.
 
-Prints a markdown table: decode+preprocess, ORT batch-1 p50/p95, end-to-end batch-1 p50,
-ORT batch-32 throughput, torch eager batch-1 p50 for the same weights and the ORT speed-up,
-FLOPs per image and achieved GFLOP/s. Ratios are meaningful; absolute times only with the machine.
+Prints the execution provider that really ran (and why another was not used), then a markdown
+table: decode+preprocess, ORT batch-1 p50/p95, end-to-end batch-1 p50, ORT batch-32 throughput,
+folder scoring through the parallel pipeline, torch eager batch-1 p50 for the same weights and
+the ORT speed-up, FLOPs per image and achieved GFLOP/s. Ratios are meaningful; absolute times only with the machine.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repeats", type=positive_int, default=300, help="batch-1 timing repeats")
     p.add_argument(
         "--threads", type=positive_int, default=None, help="CPU threads for ORT and torch"
+    )
+    p.add_argument(
+        "--folder-images", type=positive_int, default=1024, help="files in the folder-scoring row"
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="cuda: the GPU or one line saying why not (exit 2)",
     )
     p.add_argument("--no-torch", action="store_true", help="skip the torch eager comparison")
     p.set_defaults(func=run)
@@ -69,14 +79,28 @@ def _sample_images(given: list[Path] | None, tmp: Path) -> list[Path]:
     return paths
 
 
+def _folder_rate(model_dir: Path, device: str, paths: list[Path], n: int) -> float:
+    """images/s of :func:`~inspector.runtime.pipeline.score_in_parallel` over ``n`` files."""
+    from inspector.runtime.pipeline import folder_predictor, score_in_parallel
+
+    pred = folder_predictor(model_dir, device=device)
+    files = [paths[i % len(paths)] for i in range(n)]
+    sum(1 for _ in score_in_parallel(pred, files[:64]))  # warm-up: first runs allocate
+    t = time.perf_counter()
+    sum(1 for _ in score_in_parallel(pred, files))
+    return n / (time.perf_counter() - t)
+
+
 def run(args: argparse.Namespace) -> int:
     from inspector.imageio import load_image
     from inspector.registry import default_model_dir
     from inspector.runtime.ort import OrtPredictor
+    from inspector.runtime.pipeline import CHUNK, default_workers
 
     model_dir = Path(args.model) if args.model else default_model_dir()
     threads = args.threads or os.cpu_count() or 1
-    pred = OrtPredictor(model_dir, threads=threads)
+    # device="cuda" where CUDA cannot run raises ModelError: one line and exit 2 via __main__
+    pred = OrtPredictor(model_dir, device=args.device, threads=threads)
     spec = pred.card.preprocessing
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmpd:
@@ -94,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
             pred.predict_batch(decode()[None])
 
         t_e2e = _timeit(end_to_end, args.repeats)
+        folder_ips = _folder_rate(model_dir, args.device, paths, args.folder_images)
     x32 = np.repeat(x1, 32, axis=0)
     t_ort32 = _timeit(
         lambda: pred.logits(x32, batch_size=32), max(10, args.repeats // 10), warmup=3
@@ -101,10 +126,16 @@ def run(args: argparse.Namespace) -> int:
     ips32 = 32 / float(np.median(t_ort32))
 
     rows += [
+        ("execution provider", f"{pred.providers[0]} ({pred.precision})"),
         ("decode + preprocess, p50", f"{_pct(t_dec, 50):.3f} ms"),
         ("ORT batch-1, p50 / p95", f"{_pct(t_ort1, 50):.3f} / {_pct(t_ort1, 95):.3f} ms"),
         ("end-to-end batch-1 (file -> probabilities), p50", f"{_pct(t_e2e, 50):.3f} ms"),
         ("ORT batch-32 throughput", f"{ips32:,.0f} images/s"),
+        (
+            "folder scoring, files -> predictions (parallel pipeline, "
+            f"{default_workers()} workers, chunk {CHUNK})",
+            f"{folder_ips:,.0f} images/s",
+        ),
     ]
     if not args.no_torch:
         import torch

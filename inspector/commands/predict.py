@@ -24,7 +24,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model", metavar="DIR", help="model version folder (default: the shipped model)"
     )
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="images per ORT run (default: 4, the fastest on the CPU)",
+    )
+    p.add_argument(
+        "--workers", type=positive_int, default=None, help="decode+score threads (default: cores)"
+    )
     p.set_defaults(func=run)
 
 
@@ -33,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
     from inspector.domain import NO_DEFECT, ImageLoadError
     from inspector.imageio import scan_image_files
     from inspector.registry import default_model_dir
-    from inspector.runtime.ort import OrtPredictor
+    from inspector.runtime.pipeline import CHUNK, folder_predictor
     from inspector.runtime.scoring import score_files
 
-    predictor = OrtPredictor(args.model or default_model_dir(), device=args.device)
+    predictor = folder_predictor(args.model or default_model_dir(), device=args.device)
     print(
         f"model {predictor.version} on {predictor.device} ({predictor.device_reason})",
         file=sys.stderr,
@@ -65,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
                 mark = "*" if p >= t else " "
                 print(f"  {mark} {c:<{width}} {p:7.4f}  (threshold {t:.3f})")
 
-    summary = jobs.run(score_files(predictor, files, args.batch_size), on_partial=show)
+    summary = jobs.run(
+        score_files(predictor, files, args.batch_size or CHUNK, workers=args.workers),
+        on_partial=show,
+    )
     failed = summary.failed + len(scan.problems)
     if failed:
         print(f"inspector predict: {failed} of {total} file(s) failed", file=sys.stderr)

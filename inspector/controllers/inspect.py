@@ -31,6 +31,11 @@ from inspector.jobs import Runner
 
 #: Images scored per scoring job; the queue feeds the next job when one finishes.
 SCORE_CHUNK = 512
+#: Decode+score threads behind the window. One, at nice 10: with two the 10 ms heartbeat
+#: stalled 41-48 ms (69 ms at normal priority) against 22 ms with one (bench_gui, 3,000
+#: images, loaded 2-core machine), which scored them in 12.2 s instead of 10.4 s. The window's
+#: 50 ms budget wins; headless scoring (predict, score_paths' default) uses every core.
+SCORE_WORKERS = 1
 #: Seconds without a selection or decision after which the window counts as idle.
 IDLE_S = 4.0
 
@@ -211,6 +216,7 @@ class InspectController:
             self.predictor,
             batch,
             self.service,
+            workers=SCORE_WORKERS,
             latest_only=False,
             on_partial=self._on_scored,
             on_progress=self._on_score_progress,

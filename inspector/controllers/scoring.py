@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 #: Yield at least this often (seconds) so the GUI sees progress and results flow.
 YIELD_EVERY = 0.1
+#: CPU priority of the scoring threads (Linux, per thread): below the GUI thread's.
+WORKER_NICE = 10
 #: Paths per listed chunk: adding 2,000 rows to the gallery cost 15-30 ms of GUI-thread time
 #: (the filter proxy and the view's layout), 60-110 ms on a busy machine; 500 keep each under ~10.
 LIST_CHUNK = 500
@@ -42,7 +45,10 @@ def load_predictor(
 
     # One intra-op thread: ORT's pool spin-waits, and on a 2-core line PC the GUI thread needs the
     # other core. Throughput is the scoring queue's business, latency the GUI's.
-    pred = OrtPredictor(model_dir, threads=1)
+    from inspector.runtime.pipeline import CHUNK
+
+    # graphs fixed at the folder scorer's chunk size (and 1, for single plates): faster on the CPU
+    pred = OrtPredictor(model_dir, threads=1, static_batch=CHUNK)
     if service is not None:
         try:
             service.register_model(pred.version, pred.classes, pred.thresholds, str(model_dir))
@@ -109,28 +115,49 @@ def score_paths(
     service: LabelService | None,
     batch_size: int = 16,
     cancel: CancelFn = never,
+    workers: int | None = None,
 ) -> Job[int]:
     """Decode + score files (predictor may be None: only label states), record predictions.
 
-    Yields a Partial :class:`ScoreBatch` per batch; returns how many images were scored.
+    Decode and inference run on ``workers`` threads (:mod:`inspector.runtime.pipeline`);
+    outcomes are recorded in the store and yielded as a Partial :class:`ScoreBatch` every
+    ``batch_size`` files or :data:`YIELD_EVERY` seconds, whichever is later (one transaction
+    per batch, and results still flow to the window). Returns how many images were scored.
     """
-    total, scored = len(paths), 0
-    for start in range(0, total, batch_size):
+    total, start, scored = len(paths), 0, 0
+    outcomes: Iterator[Prediction | ImageLoadError | None]
+    if predictor is not None:
+        from inspector.runtime.pipeline import score_in_parallel
+
+        # one outcome per path, in order: paths[start:done] are the batch's files
+        # Workers at nice 10, below the GUI thread: with two workers at normal priority the
+        # window's 10 ms heartbeat stalled up to 69 ms (bench_gui; 23 ms before the pipeline).
+        # They still take every cycle the GUI thread does not want.
+        outcomes = score_in_parallel(
+            predictor, paths, workers=workers, cancel=cancel, nice=WORKER_NICE
+        )
+    else:
+        outcomes = iter([None] * total)
+    preds: list[Prediction] = []
+    errors: list[ImageLoadError] = []
+    last = time.monotonic()
+    for done, item in enumerate(outcomes, 1):
         check(cancel)
-        chunk = paths[start : start + batch_size]
-        preds: list[Prediction] = []
-        errors: list[ImageLoadError] = []
-        if predictor is not None:
-            for item in predictor.predict_paths(chunk, batch_size=batch_size):
-                (errors if isinstance(item, ImageLoadError) else preds).append(item)
+        if isinstance(item, ImageLoadError):
+            errors.append(item)
+        elif item is not None:
+            preds.append(item)
+        if done < total and (done - start < batch_size or time.monotonic() - last < YIELD_EVERY):
+            continue
         states: dict[str, LabelState] = {}
         if service is not None:
             try:
                 service.record_predictions(preds)
-                states = service.states(chunk)
+                states = service.states(paths[start:done])
             except InspectorError as exc:
                 errors.append(ImageLoadError("", f"label store: {exc}"))
         scored += len(preds)
         yield Partial(ScoreBatch(preds, errors, states))
-        yield Progress(min(start + batch_size, total), total, "scoring")
+        yield Progress(done, total, "scoring")
+        start, preds, errors, last = done, [], [], time.monotonic()
     return scored

@@ -19,7 +19,6 @@ user's console (it is captured and turned into the one-line reason shown in the 
 from __future__ import annotations
 
 import contextlib
-import ctypes.util
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +30,7 @@ from inspector.domain import ImageLoadError, ModelError, Prediction, PredictionE
 from inspector.imageio import load_image
 from inspector.metrics import sigmoid
 from inspector.registry import ONNX_FILE, ModelCard, check_model_dir
+from inspector.runtime import cuda
 from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME
 from inspector.runtime.graph import check_graph
 
@@ -57,7 +57,7 @@ def _capture_stderr() -> Iterator[list[str]]:
 def _cuda_unavailable_reason(ort_module, captured: Sequence[str]) -> str:
     if CUDA not in ort_module.get_available_providers():
         return "this onnxruntime build has no CUDA support (install onnxruntime-gpu)"
-    if ctypes.util.find_library("cuda") is None:
+    if not cuda.driver_found():
         return "no NVIDIA GPU driver found (libcuda missing)"
     errors = [ln for ln in captured if "error" in ln.lower() or "[E:" in ln]
     if errors:
@@ -72,6 +72,19 @@ _NAN_REASON = (
 )
 
 
+def _fixed_batch_session(ort_module, onnx_path: Path, opts, n: int):
+    """Sessions at batch ``n`` and 1 behind one ``run`` (:mod:`inspector.runtime.shapes`)."""
+    from inspector.runtime.shapes import FixedBatchSession, fixed_batch_graph
+
+    try:
+        graphs = {k: fixed_batch_graph(onnx_path, k) for k in {n, 1}}
+    except ValueError:  # exported for one batch size: nothing to fix, run it as it is
+        return ort_module.InferenceSession(str(onnx_path), opts, providers=[CPU])
+    return FixedBatchSession(
+        {k: ort_module.InferenceSession(g, opts, providers=[CPU]) for k, g in graphs.items()}
+    )
+
+
 class OrtPredictor:
     """One ONNX Runtime session for one model version; thread-safe ``run`` as ORT guarantees."""
 
@@ -80,7 +93,10 @@ class OrtPredictor:
         model_dir: str | os.PathLike[str],
         device: str = "auto",
         threads: int | None = None,
+        static_batch: int | None = None,
     ) -> None:
+        """``static_batch``: on the CPU, run graphs with the batch axis fixed at that size and
+        at 1 (see :mod:`inspector.runtime.shapes`); for callers that score in chunks of it."""
         import onnxruntime as ort
 
         self.model_dir = Path(model_dir)
@@ -91,6 +107,10 @@ class OrtPredictor:
         if threads:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
+        # ORT's pool threads spin between operators: on a shared 2-core machine that burns the
+        # core another process (or our decode thread, or the GUI) needs. Measured under load
+        # (benchmarks/bench_ort_options.py): batch 8 on 2 threads, 93 images/s spinning, 259 not.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
 
         device = device.lower()
         if device not in ("auto", "cuda", "cpu"):
@@ -98,26 +118,43 @@ class OrtPredictor:
         # onnxruntime-gpu lists CUDA even where no NVIDIA driver exists; asking for it there loads
         # cuDNN/cuBLAS (hundreds of MB, the GIL held for ~50 ms: a stall in the window) only to fall
         # back to the CPU. Without the driver, CUDA cannot work: go straight to the CPU.
-        has_driver = ctypes.util.find_library("cuda") is not None
+        has_driver = cuda.driver_found()
         want_cuda = device != "cpu" and CUDA in ort.get_available_providers() and has_driver
-        providers = [CUDA, CPU] if want_cuda else [CPU]
+        onnx_path = self.model_dir / ONNX_FILE
+        #: "float16" when the GPU runs the in-memory float16 graph, else "float32"
+        self.precision = "float32"
+        graph: str | bytes = str(onnx_path)
+        fp16_note = ""
+        if want_cuda:
+            fp16, fp16_note = cuda.float16_graph(onnx_path)
+            if fp16 is not None:
+                graph, self.precision = fp16, "float16"
         captured: list[str] = []
         try:
             with _capture_stderr() as captured:
                 if want_cuda and hasattr(ort, "preload_dlls"):
                     with contextlib.suppress(Exception):
                         ort.preload_dlls()  # finds cuDNN/cuBLAS from the nvidia-* wheels torch uses
-                self._session = ort.InferenceSession(
-                    str(self.model_dir / ONNX_FILE), opts, providers=providers
-                )
+                on_gpu = False
+                if want_cuda:
+                    self._session = ort.InferenceSession(graph, opts, providers=[CUDA, CPU])
+                    on_gpu = CUDA in self._session.get_providers()
+                if not on_gpu:
+                    # the CPU (asked for, or ORT fell back): the float32 graph, not the float16
+                    self.precision = "float32"
+                    self._session = (
+                        _fixed_batch_session(ort, onnx_path, opts, static_batch)
+                        if static_batch
+                        else ort.InferenceSession(str(onnx_path), opts, providers=[CPU])
+                    )
         except Exception as exc:  # ORT raises its own Fail/InvalidGraph types
-            raise ModelError(
-                f"{self.model_dir / ONNX_FILE}: ONNX Runtime cannot load it: {exc}"
-            ) from None
+            raise ModelError(f"{onnx_path}: ONNX Runtime cannot load it: {exc}") from None
         self.providers: list[str] = list(self._session.get_providers())
         self.device = "CUDA" if CUDA in self.providers else "CPU"
         if self.device == "CUDA":
-            self.device_reason = "CUDA GPU in use"
+            self._session = cuda.IoBoundSession(self._session)
+            how = "float16 graph" if self.precision == "float16" else f"float32 graph: {fp16_note}"
+            self.device_reason = f"CUDA GPU in use ({how}, IO binding)"
         elif device == "cpu":
             self.device_reason = "CPU requested"
         else:

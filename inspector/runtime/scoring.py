@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inspector.domain import ImageLoadError, Progress
-from inspector.jobs import CancelFn, Job, Partial, check, never
+from inspector.jobs import CancelFn, Job, Partial, never
+from inspector.runtime.pipeline import CHUNK, score_in_parallel
 
-#: Files per step: at ~10 ms a file, progress and cancel are looked at about every 100 ms.
+#: Progress every this many files: ~13 ms of work at 600 images/s, ~80 ms at one core's worst.
 STEP = 8
 
 
@@ -32,16 +33,20 @@ class ScoreSummary:
 def score_files(
     predictor,
     paths: Sequence[str | os.PathLike[str]],
-    batch_size: int = 32,
+    batch_size: int = CHUNK,
     cancel: CancelFn = never,
+    workers: int | None = None,
 ) -> Job[ScoreSummary]:
-    """Decode and score ``paths`` with an :class:`~inspector.runtime.ort.OrtPredictor`."""
+    """Decode and score ``paths`` with an :class:`~inspector.runtime.ort.OrtPredictor`.
+
+    Chunks of ``batch_size`` files are decoded and scored on ``workers`` threads
+    (:mod:`inspector.runtime.pipeline`); outcomes come back in the order of ``paths``.
+    """
     total, failed = len(paths), 0
-    step = max(1, min(batch_size, STEP))
-    for start in range(0, total, step):
-        check(cancel)
-        for item in predictor.predict_paths(paths[start : start + step], batch_size=step):
-            failed += isinstance(item, ImageLoadError)
-            yield Partial(item)
-        yield Progress(min(start + step, total), total, "scoring")
+    outcomes = score_in_parallel(predictor, paths, batch_size, workers, cancel)
+    for done, item in enumerate(outcomes, 1):
+        failed += isinstance(item, ImageLoadError)
+        yield Partial(item)
+        if done % STEP == 0 or done == total:
+            yield Progress(done, total, "scoring")
     return ScoreSummary(total - failed, failed)
