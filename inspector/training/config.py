@@ -86,6 +86,27 @@ class TrainConfig:
             "target for boxed classes other than the folder class (keeps top-1 meaningful)",
         ),
     )
+    box_guidance: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "weight of the penalty on class evidence outside the class's boxes (needs --boxes)",
+        ),
+    )
+    composite_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of training plates given a boxed defect of another plate (needs --boxes)",
+        ),
+    )
+    corruption_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of plates given each camera corruption (noise, blur, exposure, light, JPEG)",
+        ),
+    )
     max_minutes: float | None = field(
         default=None,
         metadata=_cli("optimisation", "stop after this wall time (best checkpoint is kept)"),
