@@ -46,7 +46,9 @@ def test_composite_pastes_another_class_defect_and_labels_both():
         xo, mo, yo = guidance.composite(x, masks, y, primary, g, prob=1.0, target=0.9)
         if yo[0, 1] > 0:
             break
-    assert yo[0].tolist() == pytest.approx([1.0, 0.9])  # its own class first, the pasted one just below
+    assert yo[0].tolist() == pytest.approx(
+        [1.0, 0.9]
+    )  # its own class first, the pasted one just below
     assert mo[0, 1].sum() == mb.sum()  # the pasted defect's box goes with it
     assert xo[0, 0, 8, 24] > 0.35 and xo[0, 0, 25, 5] == a[0, 0, 25, 5]  # pasted, rest kept
     assert torch.equal(x[0], a[0])  # inputs untouched
@@ -102,3 +104,24 @@ def test_corruptions_keep_range_and_are_seeded():
     assert a.shape == x.shape and a.min() >= 0 and a.max() <= 1
     assert torch.equal(a, b) and not torch.equal(a, x)
     assert torch.equal(corruptions(x, torch.Generator(), prob=0), x)
+
+
+def test_counterfactuals_keep_the_defect_or_remove_it_with_its_label():
+    x, m = _plate_with_spot()
+    texture = torch.rand(1, 1, 32, 32) * 0.2
+    x = (x + texture).clamp(0, 1)  # some plate texture for the blur to wipe
+    masks = torch.zeros((1, 2, 32, 32))
+    masks[0, 1] = m[0, 0]
+    y = torch.tensor([[0.0, 1.0]])
+    primary = torch.tensor([1])
+    g = torch.Generator().manual_seed(0)
+    kept, _, ykept = guidance.counterfactuals(x, masks, y, primary, g, 1.0, 0.0, blur=8)
+    gone, _, ygone = guidance.counterfactuals(x, masks, y, primary, g, 0.0, 1.0, blur=16)
+    spot, plain = (slice(7, 9), slice(23, 25)), (slice(20, 30), slice(2, 12))
+    assert torch.allclose(kept[0, 0][spot], x[0, 0][spot])  # the defect kept as it was
+    assert kept[0, 0][plain].std() < x[0, 0][plain].std() / 2  # the rest blurred
+    assert ykept.tolist() == y.tolist()
+    assert gone[0, 0][spot].mean() < x[0, 0][spot].mean() - 0.2  # the defect blurred away
+    assert torch.equal(gone[0, 0][plain], x[0, 0][plain])
+    assert ygone.tolist() == [[0.0, 0.0]]  # and its label with it
+    assert torch.equal(x, (x + 0).clamp(0, 1))

@@ -100,6 +100,22 @@ class TrainConfig:
             "share of training plates given a boxed defect of another plate (needs --boxes)",
         ),
     )
+    box_keep_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of plates shown with everything outside their boxes blurred, labels kept "
+            "(needs --boxes)",
+        ),
+    )
+    box_remove_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of plates shown with their defect's boxes blurred and that class's label "
+            "removed (needs --boxes)",
+        ),
+    )
     corruption_prob: float = field(
         default=0.0,
         metadata=_cli(

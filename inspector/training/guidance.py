@@ -130,3 +130,57 @@ def _feather(mask: torch.Tensor, radius: int = 3) -> torch.Tensor:
     k = 2 * radius + 1
     soft = F.avg_pool2d(mask[None, None], k, stride=1, padding=radius, count_include_pad=False)
     return soft[0, 0] * mask  # soft inside, zero outside
+
+
+def _box_blur(x: torch.Tensor, k: int) -> torch.Tensor:
+    """cv2.blur's box filter (reflect-101 border) in torch: the region explainer's "absent"."""
+    lo, hi = k // 2, k - 1 - k // 2
+    return F.avg_pool2d(F.pad(x, (lo, hi, lo, hi), mode="reflect"), k, stride=1)
+
+
+def counterfactuals(
+    x: torch.Tensor,
+    masks: torch.Tensor,
+    y: torch.Tensor,
+    primary: torch.Tensor,
+    g: torch.Generator,
+    keep_prob: float,
+    remove_prob: float,
+    blur: int = 16,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ "Right for the right reasons" by example: the defect alone still shows the defect, the
+    plate without it does not.
+
+    * *keep*: everything outside the plate's boxes is blurred (as the region explainer blurs an
+      absent region); the labels stay.
+    * *remove*: the folder class's boxes are blurred; that class's target becomes 0 (only for
+      boxes covering under 60 % of the plate: a plate-wide texture has nothing left to show).
+
+    ``x`` (B, 1, S, S) float in [0, 1]; returns new (x, masks, y), inputs untouched.
+    """
+    b = x.shape[0]
+    if keep_prob <= 0 and remove_prob <= 0:
+        return x, masks, y
+    draw = torch.rand(b, generator=g)
+    keep = draw < keep_prob
+    remove = (draw >= keep_prob) & (draw < keep_prob + remove_prob)
+    if not (keep.any() or remove.any()):
+        return x, masks, y
+    x, y = x.clone(), y.clone()
+    blurred = _box_blur(x, blur)
+    for i in torch.nonzero(keep | remove).flatten().tolist():
+        if keep[i]:
+            m = masks[i].amax(0).float()
+            if not m.any():
+                continue
+            alpha = _feather(m)
+            x[i, 0] = alpha * x[i, 0] + (1 - alpha) * blurred[i, 0]
+        else:
+            k = int(primary[i])
+            m = masks[i, k].float()
+            if not m.any() or m.mean() >= 0.6:
+                continue
+            alpha = _feather(m)
+            x[i, 0] = (1 - alpha) * x[i, 0] + alpha * blurred[i, 0]
+            y[i, k] = 0.0
+    return x, masks, y

@@ -120,9 +120,17 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
     check(cancel)
     y_train = torch.from_numpy(ds.targets(train_s, cfg.secondary_target))
     y_val = ds.targets(val_s)
-    guided = cfg.box_guidance > 0 or cfg.composite_prob > 0
+    guided = (
+        cfg.box_guidance > 0
+        or cfg.composite_prob > 0
+        or cfg.box_keep_prob > 0
+        or cfg.box_remove_prob > 0
+    )
     if guided and cfg.boxes is None:
-        raise DatasetError("--box-guidance and --composite-prob need --boxes (VOC box files)")
+        raise DatasetError(
+            "--box-guidance, --composite-prob and --box-keep/remove-prob need --boxes "
+            "(VOC box files)"
+        )
     masks = None
     if guided:
         from inspector.training import guidance
@@ -199,6 +207,9 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
             if guided:
                 x, m, y = guidance.composite(
                     x, masks[idx], y, primary[idx], g, cfg.composite_prob, cfg.secondary_target
+                )
+                x, m, y = guidance.counterfactuals(
+                    x, m, y, primary[idx], g, cfg.box_keep_prob, cfg.box_remove_prob
                 )
                 x, m = geometric_with_masks(x, m, g, cfg.aug_strength)
                 x = photometric(x, g, cfg.aug_strength) if cfg.aug_strength > 0 else x
