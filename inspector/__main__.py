@@ -1,7 +1,7 @@
 """``inspector``: the desktop app by default, or one of the command-line tools.
 
     inspector [--workspace DIR]            start the GUI
-    inspector train|predict|export|bench|import|db|explain ...
+    inspector train|predict|export|bench|import|db|explain|model|calibrate|evaluate ...
 
 Each subcommand lives in ``inspector/commands/<name>.py`` with ``register(subparsers)``; those
 modules import nothing heavy at module level, so ``inspector --help`` and GUI start-up stay fast.
@@ -30,6 +30,8 @@ COMMANDS: tuple[str, ...] = (
     "db",
     "explain",
     "model",
+    "calibrate",
+    "evaluate",
 )
 
 

@@ -3,6 +3,7 @@
 A model version is one folder::
 
     model.onnx            inference graph (dynamic batch), input "input", output "logits"
+                          (and "unfamiliar", one score per image, when the card describes it)
     weights.safetensors   the same weights for torch (fine-tuning, SHAP); no pickle anywhere
     card.json             everything needed to use them: see :class:`ModelCard`
 
@@ -14,6 +15,7 @@ so a crash never leaves a half-written version that looks complete.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +45,11 @@ class ModelCard:
     parent: str | None = None
     created_at: str = ""
     training: dict = field(default_factory=dict)
+    #: Per-class temperatures folded into the head and validation ECE before/after; {} = none.
+    calibration: dict = field(default_factory=dict)
+    #: The unfamiliar-plate score the graph's second output carries: method, dims, threshold and
+    #: how it was fitted; {} = the graph has no such output (older versions).
+    unfamiliar: dict = field(default_factory=dict)
     schema: int = CARD_SCHEMA
 
     def __post_init__(self) -> None:
@@ -93,9 +100,12 @@ class ModelCard:
             )
         classes = _classes(d["classes"])
         thresholds = _thresholds(d["thresholds"], len(classes))
-        for key in ("metrics", "training"):
+        for key in ("metrics", "training", "calibration", "unfamiliar"):
             if not isinstance(d.get(key, {}), dict):
                 raise ValueError(f"{key} must be a JSON object, not {json_kind(d[key])}")
+        unfamiliar = dict(d.get("unfamiliar", {}))
+        if unfamiliar:
+            unfamiliar_threshold(unfamiliar)  # a card that cannot flag a plate must not load
         return cls(
             version=str(d["version"]),
             architecture=str(d["architecture"]),
@@ -107,11 +117,27 @@ class ModelCard:
             parent=None if d.get("parent") is None else str(d["parent"]),
             created_at=str(d.get("created_at", "")),
             training=dict(d.get("training", {})),
+            calibration=dict(d.get("calibration", {})),
+            unfamiliar=unfamiliar,
             schema=schema,
         )
 
 
 _REQUIRED = ("version", "architecture", "classes", "preprocessing", "thresholds")
+
+
+def unfamiliar_threshold(unfamiliar: dict) -> float:
+    """The finite threshold of a card's non-empty ``unfamiliar`` object; ValueError otherwise.
+
+    >>> unfamiliar_threshold({"output": "unfamiliar", "threshold": 3.5})
+    3.5
+    """
+    t = unfamiliar.get("threshold")
+    if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+        raise ValueError(f"unfamiliar.threshold must be a finite number, not {t!r}")
+    if not isinstance(unfamiliar.get("output"), str):
+        raise ValueError("unfamiliar.output must name the graph output that holds the score")
+    return float(t)
 
 
 def _name_problem(name: str) -> str | None:

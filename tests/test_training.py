@@ -149,6 +149,10 @@ def test_train_loop_end_to_end_exports_a_version_that_predicts(make_imagefolder,
         len(card["thresholds"]) == 3 and card["data_hash"] and card["preprocessing"]["size"] == 48
     )
     assert card["metrics"]["onnx_parity_max_abs_diff"] < 1e-4
+    # fit_trust ran: calibrated head, thresholds on calibrated val, the second output checked.
+    assert card["unfamiliar"]["output"] == "unfamiliar" and card["unfamiliar"]["n_train"] == 24
+    assert card["metrics"]["onnx_parity_unfamiliar_max_rel_diff"] < 1e-3
+    assert len(card["calibration"]["temperatures"]) == 3
     assert card["training"]["epochs"] == 3 and card["training"]["data"] == str(root)
     assert (tmp_path / "run" / "checkpoints" / "best.safetensors").is_file()
     probs = OrtPredictor(model_dir).predict_batch(np.zeros((2, 1, 48, 48), np.float32))

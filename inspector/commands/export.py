@@ -51,6 +51,12 @@ def run_model(args: argparse.Namespace) -> int:
     if args.version:
         card = replace(card, version=args.version, parent=read_card(src).version)
     dtype = "float16" if args.half_weights else "float32"
+    dropped = bool(card.unfamiliar)
+    # The unfamiliar statistics live only in the source's ONNX graph, not in its weights: the
+    # re-export has logits alone (`inspector calibrate` fits them again from the data).
+    card = replace(card, unfamiliar={})
     out, diff = export_model_version(model, card, args.out, weights_dtype=dtype)
     print(f"exported {card.version} to {out} (ONNX vs torch max |Δp| = {diff:.1e})")
+    if dropped:
+        print("note: without the unfamiliar-plate score; run `inspector calibrate` to add it")
     return 0

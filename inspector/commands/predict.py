@@ -1,6 +1,8 @@
 """``inspector predict FILES_OR_FOLDERS... [--json] [--model DIR]``.
 
-Prints per-class probabilities and the labels over threshold for each image. A bad file is
+Prints per-class probabilities and the labels over threshold for each image, and says
+"unfamiliar plate" when the model's unfamiliar-plate score flags it (``--json``: ``unfamiliar``,
+``unfamiliar_threshold``, ``is_unfamiliar``; null/false for a model without the score). A bad file is
 reported on stderr with its reason and the rest continue; the exit code is 1 when any file failed.
 """
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from inspector.commands.argtypes import positive_int
@@ -54,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         elif args.json:
             print(json.dumps(_as_json(result), allow_nan=False), flush=True)  # NaN is not JSON
         else:
-            print(f"{result.path}: {', '.join(result.labels) or NO_DEFECT}")
+            flag = " (unfamiliar plate: labels may be wrong)" if result.is_unfamiliar else ""
+            print(f"{result.path}: {', '.join(result.labels) or NO_DEFECT}{flag}")
             for c, p, t in zip(
                 result.classes, result.probabilities, result.thresholds, strict=True
             ):
@@ -77,4 +81,12 @@ def _as_json(result) -> dict:
         },
         "thresholds": dict(zip(result.classes, result.thresholds, strict=True)),
         "model_version": result.model_version,
+        # null when the model has no unfamiliar-plate score (or it is NaN: then flagged)
+        "unfamiliar": _finite_or_none(result.unfamiliar),
+        "unfamiliar_threshold": result.unfamiliar_threshold,
+        "is_unfamiliar": result.is_unfamiliar,
     }
+
+
+def _finite_or_none(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else round(v, 6)

@@ -52,6 +52,7 @@ class InspectController:
         self.watching = False
         self.follow_new = True  # while watching, show each new plate as it arrives
         self.alarms: list[tuple[float, str]] = []  # (time, path) since the watch started
+        # (a defect over threshold, or an unfamiliar plate: see alarm_text)
         self.heatmap_on = False
         self.heatmap_class = ""
         self.heatmaps_ready = False  # torch and the weights are loaded
@@ -240,10 +241,14 @@ class InspectController:
         self._update(changes)
         if self.heatmap_on and self.heatmap_class != before:
             self.request_heatmap()
+        # An unfamiliar plate alarms too, whatever the model says of it: its "no defect" is not
+        # to be trusted on the line (the alarm's caption says "unfamiliar plate").
         fresh = [
             p.path
             for p in batch.predictions
-            if p.labels and (e := self.entry(p.path)) is not None and e.source == "watched"
+            if (p.labels or p.is_unfamiliar)
+            and (e := self.entry(p.path)) is not None
+            and e.source == "watched"
         ]
         fresh.sort(key=lambda path: -self._row_of[path])  # oldest arrival first: latest last
         if fresh and self.watching:
@@ -300,6 +305,16 @@ class InspectController:
         self.set_filter(GalleryFilter(source=source))
         first = self.visible()[:1]
         self.select(first[0].path if first else None)
+
+    def alarm_text(self, path: str) -> str:
+        """One alarm in words: the plate, what the model says, "unfamiliar plate" when it is."""
+        e = self.entry(path)
+        return f"{Path(path).name}: {e.caption()}" if e else Path(path).name
+
+    def toggle_unfamiliar_filter(self) -> None:
+        """Show only the plates the model found unfamiliar, or every plate again."""
+        f = self.filter
+        self.set_filter(GalleryFilter(f.source, f.predicted, f.label, f.status, not f.unfamiliar))
 
     def acknowledge_alarms(self) -> None:
         """The supervisor saw them: the alarm count starts again from zero."""

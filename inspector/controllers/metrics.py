@@ -6,6 +6,10 @@ and per-class threshold revisions — without Qt.
     ctl.set_threshold(0, 0.4)          # the point moves along crazing's PR curve
     ctl.save("fewer missed crazing")   # supervisors only: a new threshold revision
 
+Each class also gets its reliability diagram (mean predicted probability vs how often the class
+was labelled, per probability bin) and its expected calibration error: whether "0.8" means
+"right four times in five" on this workspace's labelled plates.
+
 Evaluating (reading 10,000 predictions and computing every curve) is a job; moving a threshold
 is a binary search in the class's sorted scores (microseconds), so the view updates live.
 """
@@ -46,6 +50,13 @@ class ClassCurve:
     tpr: np.ndarray
     pos_scores: np.ndarray  # ascending
     neg_scores: np.ndarray  # ascending
+    #: The reliability diagram's points, one per non-empty probability bin (ascending): mean
+    #: predicted probability, observed frequency of the class, plates in the bin.
+    rel_confidence: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    rel_frequency: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    rel_count: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: Expected calibration error over RELIABILITY_BINS bins (NaN without scored plates).
+    ece: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +110,23 @@ class OperatingPoint:
         return 1000.0 * self.fp / self.n if self.n else 0.0
 
 
+#: Equal-width probability bins of the reliability diagrams (10: enough plates per bin on a few
+#: hundred labelled plates, and the convention ECE figures are quoted in).
+RELIABILITY_BINS = 10
+
+
 def class_curve(name: str, y: np.ndarray, s: np.ndarray) -> ClassCurve:
     y = y.astype(bool)
     s = s.astype(np.float64)
     if len(s):
         precision, recall, thr = metrics.pr_curve(y, s)
         fpr, tpr, _ = metrics.roc_curve(y, s)
+        conf, freq, count = metrics.reliability(y, s, RELIABILITY_BINS)
+        ece = metrics.expected_calibration_error(y, s, RELIABILITY_BINS)
     else:
-        precision = recall = thr = fpr = tpr = np.zeros(0)
+        precision = recall = thr = fpr = tpr = conf = freq = np.zeros(0)
+        count, ece = np.zeros(0, dtype=np.int64), float("nan")
+    used = count > 0  # an empty bin has no point to draw (its mean is NaN)
     return ClassCurve(
         name,
         int(y.sum()),
@@ -119,6 +139,10 @@ def class_curve(name: str, y: np.ndarray, s: np.ndarray) -> ClassCurve:
         tpr,
         np.sort(s[y]),
         np.sort(s[~y]),
+        conf[used],
+        freq[used],
+        count[used],
+        ece,
     )
 
 

@@ -12,6 +12,7 @@ decision is written synchronously (durable before the view moves on), like the i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,22 +51,44 @@ def shift_bounds(now: datetime | None = None) -> tuple[str, str]:
     )
 
 
+#: The kinds of reason an item is in the queue, as the view names them.
+UNFAMILIAR_REASON = "unfamiliar plate"
+LOW_CONFIDENCE_REASON = "low confidence"
+
+
+def unfamiliar_reason(item: QueueItem) -> str:
+    """The unfamiliar-plate reason in words, or '' when the model found the plate familiar."""
+    if "unfamiliar" not in item.flags:
+        return ""
+    u, t = item.unfamiliar, item.unfamiliar_threshold
+    if u is None or math.isnan(u):
+        score = "its score could not be computed"
+    else:
+        score = f"score {u:.2f}, flagged above {t:.2f}" if t is not None else f"score {u:.2f}"
+    return f"{UNFAMILIAR_REASON}: the model has not seen plates like this ({score})"
+
+
 def reasons(item: QueueItem, band: float = 0.1, none_band: float = 0.2) -> list[str]:
-    """Why the item is in the queue, in words (the store's doubt rule, spelled out)."""
-    out = []
+    """Why the item is in the queue, in words (the store's doubt rule, spelled out): an
+    unfamiliar plate first (its probabilities deserve doubt), then "low confidence" ones."""
+    out = [r for r in (unfamiliar_reason(item),) if r]
     if "edge" in item.flags:
         out.append("heatmap looks at the plate's edges")
+    low = LOW_CONFIDENCE_REASON
     gaps = {c: item.probabilities[c] - item.thresholds[c] for c in item.probabilities}
+    near = []
     for c, g in sorted(gaps.items(), key=lambda kv: abs(kv[1])):
         if abs(g) <= band:
+            near.append(c)
             out.append(
-                f"{c} {item.probabilities[c]:.2f} within ±{band:.2f} of {item.thresholds[c]:.2f}"
+                f"{low}: {c} {item.probabilities[c]:.2f} within ±{band:.2f} of "
+                f"{item.thresholds[c]:.2f}"
             )
     if gaps and max(gaps.values()) < 0:
         c = max(gaps, key=lambda k: gaps[k])
-        if -gaps[c] <= none_band and not any(r.startswith(c + " ") for r in out):
+        if -gaps[c] <= none_band and c not in near:
             out.append(
-                f"no class passes; {c} {item.probabilities[c]:.2f} close to "
+                f"{low}: no class passes; {c} {item.probabilities[c]:.2f} close to "
                 f"{item.thresholds[c]:.2f}"
             )
     return out or ["doubtful"]
@@ -245,6 +268,8 @@ class ReviewQueueController:
             tuple(item.probabilities[c] for c in classes),
             tuple(item.thresholds[c] for c in classes),
             item.model_version,
+            unfamiliar=item.unfamiliar,
+            unfamiliar_threshold=item.unfamiliar_threshold,
         )
 
     def request_heatmap(self, cls: str | None = None) -> None:

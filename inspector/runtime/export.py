@@ -5,7 +5,9 @@ Used by training (and by hand)::
     model_dir, parity_diff = export_model_version(model, card, Path("runs/a/model"))
 
 The ONNX graph outputs **logits** ("logits"); the sigmoid is applied by :class:`OrtPredictor`
-in numpy. Keeping the sigmoid out of the graph keeps the parity check sharp (probabilities near
+in numpy. Given ``outputs=`` (a module around the model returning ``(logits, score)``, built by
+:mod:`inspector.trust`), the graph has a second output, the unfamiliar-plate score, computed in
+the same run; the safetensors file still holds the model alone. Keeping the sigmoid out of the graph keeps the parity check sharp (probabilities near
 0 or 1 hide differences) and lets SHAP explain logits, the additive quantity.
 """
 
@@ -32,14 +34,24 @@ if TYPE_CHECKING:
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
 PARITY_ATOL = 1e-4
+#: The unfamiliar score is a distance (no sigmoid to squash it): compare relative to its size.
+PARITY_SCORE_RTOL = 1e-3
 
 
 class ParityError(ModelError):
     """ONNX Runtime and torch disagree on the same input: the export is not trustworthy."""
 
 
-def export_onnx(model: torch.nn.Module, path: Path, size: int, channels: int) -> None:
+def export_onnx(
+    model: torch.nn.Module,
+    path: Path,
+    size: int,
+    channels: int,
+    output_names: tuple[str, ...] = (OUTPUT_NAME,),
+) -> None:
     """Write an ONNX graph with a dynamic batch axis (legacy TorchScript exporter).
+
+    ``model`` returns one tensor per name in ``output_names``, each batch-first.
 
     The TorchScript exporter is used on purpose: it is deterministic, needs no onnxscript at run
     time and produced graphs ORT optimises fully here; the dynamo exporter gave identical outputs.
@@ -56,28 +68,44 @@ def export_onnx(model: torch.nn.Module, path: Path, size: int, channels: int) ->
             (x,),
             str(path),
             input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            output_names=list(output_names),
+            dynamic_axes={INPUT_NAME: {0: "batch"}, **{n: {0: "batch"} for n in output_names}},
             opset_version=17,
             dynamo=False,
         )
 
 
-def parity_check(model: torch.nn.Module, onnx_path: Path, x: np.ndarray) -> float:
-    """Max |p_torch - p_ort| over a batch; raise :class:`ParityError` over ``PARITY_ATOL``."""
+def parity_check(
+    model: torch.nn.Module, onnx_path: Path, x: np.ndarray, score_name: str | None = None
+) -> tuple[float, float | None]:
+    """(max |p_torch - p_ort|, max relative score difference or None) over a batch.
+
+    ``model`` returns logits, or ``(logits, score)`` when ``score_name`` names the graph's
+    second output. Raise :class:`ParityError` over ``PARITY_ATOL`` / ``PARITY_SCORE_RTOL``.
+    """
     import onnxruntime as ort
     import torch
 
     with torch.no_grad():
-        pt = torch.sigmoid(model.eval()(torch.from_numpy(x))).numpy()
+        out = model.eval()(torch.from_numpy(x))
+    logits_t, score_t = (out[0], out[1].numpy()) if score_name else (out, None)
+    pt = torch.sigmoid(logits_t).numpy()
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     sess = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
-    po = sigmoid(sess.run([OUTPUT_NAME], {INPUT_NAME: x})[0])
-    diff = float(np.abs(pt - po).max())
+    names = [OUTPUT_NAME, score_name] if score_name else [OUTPUT_NAME]
+    ran = sess.run(names, {INPUT_NAME: x})
+    diff = float(np.abs(pt - sigmoid(ran[0])).max())
     if not diff <= PARITY_ATOL:
         raise ParityError(f"ONNX and torch probabilities differ by {diff:.2e} (> {PARITY_ATOL})")
-    return diff
+    if score_t is None:
+        return diff, None
+    rel = float((np.abs(score_t - ran[1]) / np.maximum(1.0, np.abs(score_t))).max())
+    if not rel <= PARITY_SCORE_RTOL:
+        raise ParityError(
+            f"ONNX and torch unfamiliar scores differ by {rel:.2e} relative (> {PARITY_SCORE_RTOL})"
+        )
+    return diff, rel
 
 
 def save_weights(model: torch.nn.Module, path: Path, dtype: str = "float32") -> None:
@@ -112,15 +140,24 @@ def export_model_version(
     out_dir: Path,
     parity_inputs: np.ndarray | None = None,
     weights_dtype: str = "float32",
+    outputs: torch.nn.Module | None = None,
 ) -> tuple[Path, float]:
     """Write a complete model version folder atomically; return (folder, parity max diff).
 
     ``parity_inputs`` (N, C, H, W float32, already preprocessed) should be real images; random
     noise is used when none are given. ``weights_dtype="float16"`` rounds the weights to float16
-    first (the shipped model must fit in 20 MiB); the card records it.
+    first (the shipped model must fit in 20 MiB); the card records it. ``outputs`` (a module
+    around ``model`` returning ``(logits, score)``) is exported instead of ``model``, with the
+    score as the graph output ``card.unfamiliar["output"]``; the parity check covers both.
     """
     import torch
 
+    score_name = card.unfamiliar.get("output") if card.unfamiliar else None
+    if (outputs is None) != (score_name is None):
+        raise ModelError(
+            "export: the card's unfamiliar object and the two-output module go together "
+            f"(card names {score_name!r}, module {'given' if outputs else 'missing'})"
+        )
     spec = card.preprocessing
     model = model.to("cpu").float().eval()
     if weights_dtype == "float16":
@@ -140,12 +177,16 @@ def export_model_version(
     except OSError as exc:
         raise _write_error(out_dir, exc) from None
     try:
+        graph = model if outputs is None else outputs.to("cpu").float().eval()
+        names = (OUTPUT_NAME,) if score_name is None else (OUTPUT_NAME, score_name)
         with torch.no_grad():
-            export_onnx(model, staging / ONNX_FILE, spec.size, spec.channels)
-        diff = parity_check(model, staging / ONNX_FILE, parity_inputs)
+            export_onnx(graph, staging / ONNX_FILE, spec.size, spec.channels, names)
+        diff, score_diff = parity_check(graph, staging / ONNX_FILE, parity_inputs, score_name)
         save_weights(model, staging / WEIGHTS_FILE, weights_dtype)
         metrics = dict(card.metrics)
         metrics["onnx_parity_max_abs_diff"] = diff
+        if score_diff is not None:
+            metrics["onnx_parity_unfamiliar_max_rel_diff"] = score_diff
         training = {**card.training, "weights_dtype": weights_dtype}
         write_card(staging, replace(card, metrics=metrics, training=training))
         # mkdtemp/mkstemp create owner-only files; a model folder is shared read-only data.

@@ -15,7 +15,12 @@ from inspector.runtime.export import INPUT_NAME, OUTPUT_NAME
 
 
 def check_graph(session, card: ModelCard, model_dir: Path) -> None:
-    """Raise :class:`ModelError` (one line naming ``card.json``) when card and graph disagree."""
+    """Raise :class:`ModelError` (one line naming ``card.json``) when card and graph disagree.
+
+    A graph may carry a second output, the unfamiliar-plate score; it is checked only when the
+    card describes it (older versions have logits alone, and a score without a threshold is
+    not used).
+    """
     where = f"{Path(model_dir) / CARD_FILE}"
     inputs = {i.name: i for i in session.get_inputs()}
     outputs = {o.name: o for o in session.get_outputs()}
@@ -45,3 +50,16 @@ def check_graph(session, card: ModelCard, model_dir: Path) -> None:
             f"{where}: the card lists {len(card.classes)} classes but model.onnx outputs "
             f"{width if isinstance(width, int) else out} scores"
         )
+    name = card.unfamiliar.get("output") if card.unfamiliar else None
+    if name is not None:
+        # A card promising a score its graph lacks would silently never flag a plate.
+        if name not in outputs:
+            raise ModelError(
+                f"{where}: unfamiliar.output names {name!r} but model.onnx has no such output "
+                f"(it has {sorted(outputs)})"
+            )
+        if len(outputs[name].shape) != 1:
+            raise ModelError(
+                f"{where}: model.onnx output {name!r} must hold one score per image, "
+                f"not shape {list(outputs[name].shape)}"
+            )

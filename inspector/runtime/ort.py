@@ -139,7 +139,32 @@ class OrtPredictor:
     def version(self) -> str:
         return self.card.version
 
+    @property
+    def unfamiliar_threshold(self) -> float | None:
+        """The score above which a plate is unfamiliar; None when the model has no such score."""
+        return float(self.card.unfamiliar["threshold"]) if self.card.unfamiliar else None
+
     # -- inference -----------------------------------------------------------------------------
+    def scores(self, x: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, C, H, W) float32 batch -> ((N, n_classes) logits, (N,) unfamiliar scores or None).
+
+        Both come from the same ONNX run; the scores are None for a model without them.
+        """
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[None]
+        extra = self.card.unfamiliar.get("output") if self.card.unfamiliar else None
+        names = [OUTPUT_NAME] if extra is None else [OUTPUT_NAME, extra]
+        outs = [
+            self._session.run(names, {INPUT_NAME: x[i : i + batch_size]})
+            for i in range(0, len(x), batch_size)
+        ]
+        if not outs:
+            empty = np.zeros(0, np.float32) if extra else None
+            return np.zeros((0, len(self.classes)), np.float32), empty
+        logits = np.concatenate([o[0] for o in outs])
+        return logits, (np.concatenate([o[1] for o in outs]) if extra else None)
+
     def logits(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """(N, C, H, W) float32 preprocessed batch -> (N, n_classes) logits."""
         x = np.ascontiguousarray(x, dtype=np.float32)
@@ -155,13 +180,19 @@ class OrtPredictor:
         """(N, C, H, W) float32 preprocessed batch -> (N, n_classes) sigmoid probabilities."""
         return sigmoid(self.logits(x, batch_size))
 
-    def prediction(self, path: str, probabilities: np.ndarray) -> Prediction:
+    def prediction(
+        self, path: str, probabilities: np.ndarray, unfamiliar: float | None = None
+    ) -> Prediction:
+        """A :class:`Prediction`; ``unfamiliar`` is kept only when the card has its threshold."""
+        threshold = self.unfamiliar_threshold
         return Prediction(
             path=str(path),
             classes=self.classes,
             probabilities=tuple(float(p) for p in probabilities),
             thresholds=self.thresholds,
             model_version=self.version,
+            unfamiliar=None if threshold is None or unfamiliar is None else float(unfamiliar),
+            unfamiliar_threshold=threshold,
         )
 
     def predict_paths(
@@ -169,17 +200,19 @@ class OrtPredictor:
     ) -> Iterator[Prediction | ImageLoadError]:
         """Decode and score files in batches; a bad file yields its error and the rest continue.
 
-        A file the model scores as NaN or infinite yields a :class:`PredictionError`.
+        A file the model scores as NaN or infinite yields a :class:`PredictionError`; a NaN
+        unfamiliar score (with finite logits) yields a Prediction that reads as unfamiliar.
         """
         spec = self.card.preprocessing
         pending: list[tuple[str, np.ndarray]] = []
 
         def flush() -> Iterator[Prediction | PredictionError]:
-            logits = self.logits(np.stack([x for _, x in pending]))
+            logits, unfamiliar = self.scores(np.stack([x for _, x in pending]))
             finite = np.isfinite(logits).all(axis=1)
-            for (p, _), z, ok in zip(pending, logits, finite, strict=True):
+            extra = [None] * len(pending) if unfamiliar is None else unfamiliar.tolist()
+            for (p, _), z, u, ok in zip(pending, logits, extra, finite, strict=True):
                 # NaN compares false with every threshold: it would read as "no defect".
-                yield self.prediction(p, sigmoid(z)) if ok else PredictionError(p, _NAN_REASON)
+                yield self.prediction(p, sigmoid(z), u) if ok else PredictionError(p, _NAN_REASON)
             pending.clear()
 
         for path in paths:

@@ -314,7 +314,14 @@ def _m8(conn: sqlite3.Connection) -> None:
 
 
 #: The names of the read-only views (docs/workspace-sql.md describes each).
-VIEWS = ("labels_current", "label_audit", "review_log", "model_metrics", "model_metric_values")
+VIEWS = (
+    "labels_current",
+    "label_audit",
+    "review_log",
+    "model_metrics",
+    "model_metric_values",
+    "model_predictions",
+)
 
 
 @migration("the learning loop: frozen data snapshots, the evaluation set, model decisions")
@@ -362,6 +369,35 @@ def _m9(conn: sqlite3.Connection) -> None:
         gate TEXT NOT NULL DEFAULT '{}',   -- the regression gate's verdict (JSON)
         created_at TEXT NOT NULL
     )
+    """,
+    )
+
+
+@migration("the unfamiliar-plate score of each prediction; the model_predictions view")
+def _m10(conn: sqlite3.Connection) -> None:
+    # A model with out-of-distribution statistics scores how unlike its training plates an image
+    # is; the score and the threshold it was judged by are kept with the prediction (NULL: a model
+    # without the statistics, as every prediction stored before this step). Whether it was
+    # flagged lives in ``flags`` ("unfamiliar"), beside the heatmap's "edge", because a flag is
+    # what puts a prediction in the sign-off queue; SQLite stores a NaN score as NULL, so the
+    # flag is also the only record of a NaN score. ADD COLUMN with a NULL default rewrites no
+    # rows: instant on a workspace of any size.
+    predicted = _names(
+        "(SELECT json_group_array(k.id) FROM classes k WHERE p.pred_mask >> k.id & 1)"
+    )
+    _script(
+        conn,
+        f"""
+    ALTER TABLE predictions ADD COLUMN unfamiliar REAL;
+    ALTER TABLE predictions ADD COLUMN unfamiliar_threshold REAL;
+    CREATE VIEW model_predictions AS
+        SELECT p.image_id, i.path, m.name AS model, p.probabilities, p.max_prob,
+               {predicted} AS predicted,
+               p.loss, p.unfamiliar, p.unfamiliar_threshold,
+               instr(',' || p.flags || ',', ',unfamiliar,') > 0 AS unfamiliar_flagged,
+               p.created_at
+        FROM predictions p JOIN images i ON i.id = p.image_id
+        JOIN model_versions m ON m.id = p.model_id
     """,
     )
 

@@ -8,6 +8,7 @@ A prediction row keeps, besides the probabilities, the numbers the review queues
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable
 
@@ -25,13 +26,18 @@ DEFAULT_NONE_OVER_BAND = 0.2
 #: A prediction flag set when the image's heatmap looks at the plate's edges; such a prediction
 #: gets doubt 0, so it heads the low-confidence queue whatever its probabilities.
 EDGE_FLAG = "edge"
+#: A prediction flag set when the model found the plate unlike its training plates
+#: (:attr:`Prediction.is_unfamiliar`); its labels deserve doubt, so it heads the queue too.
+UNFAMILIAR_FLAG = "unfamiliar"
+#: Flags that put a prediction in the low-confidence queue whatever its probabilities.
+QUEUE_FLAGS = frozenset({EDGE_FLAG, UNFAMILIAR_FLAG})
 
 
 def flagged_doubt(
     probs: list[float], thr: list[float], band: float, none_band: float, flags: str
 ) -> float:
-    """:func:`doubt`, or 0 for a prediction whose heatmap was flagged."""
-    if EDGE_FLAG in flags.split(","):
+    """:func:`doubt`, or 0 for a prediction flagged by its heatmap or as an unfamiliar plate."""
+    if QUEUE_FLAGS.intersection(flags.split(",")):
         return 0.0
     return doubt(probs, thr, band=band, none_over_band=none_band)
 
@@ -181,10 +187,11 @@ def upsert(
     if labels is not None:
         wanted = set(labels)
         loss = bce(probs, [int(c in wanted) for c in store_ids])
+    flags = with_flag(flags, UNFAMILIAR_FLAG, pred.is_unfamiliar)
     conn.execute(
         "INSERT OR REPLACE INTO predictions (image_id, model_id, probabilities, pred_mask,"
-        " max_prob,"
-        " loss, doubt, reviewed, flags, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " max_prob, loss, doubt, reviewed, flags, created_at, unfamiliar, unfamiliar_threshold)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             image_id,
             mid,
@@ -196,8 +203,32 @@ def upsert(
             int(reviewed),
             flags,
             now(),
+            _real(pred.unfamiliar),
+            _real(pred.unfamiliar_threshold),
         ),
     )
+
+
+def _real(x: float | None) -> float | None:
+    # SQLite would store a NaN as NULL anyway; say so here. The "unfamiliar" flag keeps the
+    # verdict, so a NaN score still reads back as unfamiliar (see :func:`unfamiliar`).
+    return None if x is None or math.isnan(x) else float(x)
+
+
+def with_flag(flags: str, flag: str, on: bool) -> str:
+    """``flags`` (comma-separated) with ``flag`` set or cleared, sorted."""
+    have = {f for f in flags.split(",") if f}
+    return ",".join(sorted(have | {flag} if on else have - {flag}))
+
+
+def unfamiliar(
+    score: float | None, threshold: float | None, flags: str
+) -> tuple[float | None, float | None]:
+    """A stored prediction's (unfamiliar, unfamiliar_threshold) as the model gave them: a
+    flagged row whose score was stored as NULL had a NaN score (never "familiar")."""
+    if score is None and threshold is not None and UNFAMILIAR_FLAG in flags.split(","):
+        return float("nan"), threshold
+    return score, threshold
 
 
 def rescore_doubt(conn: sqlite3.Connection, band: float, none_band: float) -> int:
@@ -272,9 +303,7 @@ def set_flag(
     ).fetchone()
     if row is None:
         return False
-    flags = {f for f in row[1].split(",") if f}
-    flags = flags | {flag} if on else flags - {flag}
-    text = ",".join(sorted(flags))
+    text = with_flag(row[1], flag, on)
     thr = list(models(conn)[model_id].thresholds)
     conn.execute(
         "UPDATE predictions SET flags = ?, doubt = ? WHERE image_id = ? AND model_id = ?",
@@ -307,6 +336,20 @@ def probabilities(conn: sqlite3.Connection, image_id: int, model_id: int) -> lis
         (image_id, model_id),
     ).fetchone()
     return None if row is None else json.loads(row[0])
+
+
+def stored(
+    conn: sqlite3.Connection, image_id: int, model_id: int
+) -> tuple[list[float], float | None, float | None] | None:
+    """(probabilities, unfamiliar, unfamiliar_threshold) of one stored prediction, or None."""
+    row = conn.execute(
+        "SELECT probabilities, unfamiliar, unfamiliar_threshold, flags FROM predictions"
+        " WHERE image_id = ? AND model_id = ?",
+        (image_id, model_id),
+    ).fetchone()
+    if row is None:
+        return None
+    return (json.loads(row[0]), *unfamiliar(row[1], row[2], row[3]))
 
 
 def rescore_image(

@@ -2,8 +2,8 @@
 
 The queue lists the labelled images whose prediction (by one model version, default the active
 one, with its active threshold revision) is doubtful — a probability within the band around its
-threshold, no class over threshold but one close, or a heatmap flagged for edge attention
-(``doubt <= 1``, see :mod:`inspector.store.scoring`) — and whose *current* label decision has
+threshold, no class over threshold but one close, a heatmap flagged for edge attention, or a
+plate the model found unfamiliar (``doubt <= 1``, see :mod:`inspector.store.scoring`) — and whose *current* label decision has
 no supervisor review yet. An approval or override removes the item; a later relabel by an
 annotator brings it back, because that new decision has not been signed off.
 
@@ -55,6 +55,10 @@ class QueueItem:
     predicted: tuple[str, ...]
     doubt: float
     flags: tuple[str, ...]
+    #: The model's unfamiliar-plate score and threshold (None: a model without the statistics;
+    #: NaN: an unreadable score, which counts as unfamiliar). ``"unfamiliar" in flags`` = flagged.
+    unfamiliar: float | None = None
+    unfamiliar_threshold: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,13 +120,15 @@ def page(
     store_ids = idx.model_ids(mv.classes)
     sql = (
         "SELECT i.id, i.path, c.labels, c.status, c.event_id, e.user, e.role, e.created_at,"
-        f" e.model_version, p.probabilities, p.pred_mask, p.doubt, p.flags {_FROM}"
+        f" e.model_version, p.probabilities, p.pred_mask, p.doubt, p.flags, p.unfamiliar,"
+        f" p.unfamiliar_threshold {_FROM}"
         f" WHERE {where} ORDER BY p.doubt, p.image_id LIMIT ? OFFSET ?"
     )
     thr = dict(zip(mv.classes, mv.thresholds, strict=True))
     out = []
     for row in conn.execute(sql, [*args, limit, offset]):
-        iid, path, labels, status, eid, user, role, at, seen, probs, mask, doubt, flags = row
+        iid, path, labels, status, eid, user, role, at, seen, probs, mask, doubt, flags = row[:13]
+        score, score_threshold = predictions.unfamiliar(row[13], row[14], flags)
         out.append(
             QueueItem(
                 iid,
@@ -144,6 +150,8 @@ def page(
                 ),
                 float(doubt),
                 tuple(x for x in flags.split(",") if x),
+                score,
+                score_threshold,
             )
         )
     return out

@@ -381,11 +381,20 @@ class LabelStore:
         if mid is None:
             return None
         rec = self.image(image)
-        probs = predictions.probabilities(conn, rec.id, mid)
-        if probs is None:
+        row = predictions.stored(conn, rec.id, mid)
+        if row is None:
             return None
+        probs, unfamiliar, unfamiliar_threshold = row
         mv = predictions.models(conn)[mid]
-        return Prediction(rec.path, mv.classes, tuple(probs), mv.thresholds, mv.name)
+        return Prediction(
+            rec.path,
+            mv.classes,
+            tuple(probs),
+            mv.thresholds,
+            mv.name,
+            unfamiliar=unfamiliar,
+            unfamiliar_threshold=unfamiliar_threshold,
+        )
 
     def set_low_confidence_bands(self, band: float, none_over_band: float) -> int:
         """Configure the low-confidence queue; rescores all stored predictions (one transaction)."""

@@ -42,6 +42,7 @@ from inspector.training.config import TrainConfig
 from inspector.training.data import Dataset, Sample, read_imagefolder
 from inspector.training.events import Done, EarlyStop, Epoch, Started, TimeLimit
 from inspector.training.pretrained import load_pretrained
+from inspector.trust.fit import fit_trust
 
 
 def _seed_all(seed: int) -> None:
@@ -299,7 +300,8 @@ def _finish(
     test_s: list[Sample],
     t0: float,
 ) -> Done:
-    """Reload the best checkpoint, tune thresholds on val, evaluate, export the model version."""
+    """Reload the best checkpoint, calibrate and tune thresholds on val, fit the unfamiliar-plate
+    score (:func:`inspector.trust.fit.fit_trust`), evaluate, export the two-output version."""
     from safetensors.torch import load_file
 
     model = model.to(memory_format=torch.contiguous_format)
@@ -309,8 +311,19 @@ def _finish(
         # Round before evaluating, so thresholds and the card's metrics are the shipped weights'.
         round_weights_to_half(model)
     val_s = ds.split("val")
+    train_s = ds.split("train")  # decoded again (seconds): train() keeps its tensor to itself
+    trust = fit_trust(
+        model,
+        spec,
+        _load_split(train_s, spec),
+        np.array([s.primary for s in train_s]),
+        x_val,
+        y_val,
+        device,
+        half_weights=cfg.half_weights,
+    )  # folds the temperatures into the head: everything below sees calibrated logits
     p_val = predict_probs(model, x_val, spec, device)
-    thresholds = metrics.best_f1_thresholds(y_val, p_val)
+    thresholds = np.array(trust.thresholds)
     evals = {
         "val": metrics.summarize(
             y_val, p_val, ds.classes, thresholds, np.array([s.primary for s in val_s])
@@ -344,6 +357,7 @@ def _finish(
             "torch": torch.__version__,
         },
     )
+    card = trust.apply(card)
     parity = np.stack([spec.normalize(a[0]) for a in x_val[:16].numpy()])  # real images
     model_dir, diff = export_model_version(
         model.cpu(),
@@ -351,6 +365,7 @@ def _finish(
         cfg.out / "model",
         parity,
         weights_dtype="float16" if cfg.half_weights else "float32",
+        outputs=trust.scored(model),
     )
     headline = ("macro_ap", "top1_accuracy", "top1_errors")
     return Done(

@@ -12,6 +12,7 @@ from inspector.domain import DatasetError
 from inspector.loop.config import FinetuneConfig
 from inspector.loop.finetune import finetune
 from inspector.registry import read_card
+from inspector.runtime.ort import OrtPredictor
 from inspector.store import LabelStore
 
 
@@ -29,6 +30,9 @@ def test_a_run_registers_a_candidate_with_snapshot_card_and_comparison(workspace
     assert card.parent == "tiny-parent" and card.data_hash == done.snapshot_hash
     assert card.training["head"] == "kept"
     assert {"evaluation", "corrected"} <= set(card.metrics["comparison"])
+    # The candidate's own calibration and unfamiliar statistics, fitted on its own data.
+    assert card.unfamiliar["output"] == "unfamiliar" and len(card.calibration["temperatures"]) == 3
+    assert OrtPredictor(done.model_dir, device="cpu").unfamiliar_threshold is not None
     assert (ws / "models" / "v2" / "background.npz").is_file()
     with LabelStore.open(ws) as store:
         mv = store.model_version("v2")

@@ -2,7 +2,10 @@
 
 Keys (window-wide while this view is shown): 1-9 toggle a class, Enter accepts the model's
 labels, 0 or N = no defect, arrows / Space / Backspace move, Ctrl+Z / Ctrl+Shift+Z undo / redo,
-H toggles the heatmap, F fit, 1:1 with Ctrl+1.
+H toggles the heatmap, F fit, 1:1 with Ctrl+1, U shows only the unfamiliar plates.
+
+A plate the model has not seen the like of (:attr:`Prediction.is_unfamiliar`) carries an
+"unfamiliar plate" badge on the image, a dashed frame in the gallery, and says so in its alarm.
 
 A thin view over :class:`~inspector.controllers.inspect.InspectController`: widgets forward every
 user action to the controller and redraw from its signals; the only work done here is display
@@ -14,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -55,6 +57,7 @@ from inspector.gui.widgets.gallery import (
 )
 from inspector.gui.widgets.image_view import ImageView
 from inspector.gui.widgets.probability_bars import ProbabilityBars
+from inspector.gui.widgets.unfamiliar_badge import UnfamiliarBadge
 from inspector.gui.workers import Runner
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,12 @@ SHORTCUTS: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("P",), "positive", "Heatmap: evidence for the class only / for and against"),
     (("F",), "fit", "Fit the image to the view"),
     (("Ctrl+1",), "actual", "Actual size (1:1)"),
-    (("Ctrl+K",), "acknowledge", "Acknowledge the defect alarms of the watched folder"),
+    (
+        ("Ctrl+K",),
+        "acknowledge",
+        "Acknowledge the alarms (defects, unfamiliar plates) of the watched folder",
+    ),
+    (("U",), "unfamiliar", "Show only the unfamiliar plates / every plate"),
 )
 
 
@@ -133,6 +141,13 @@ class InspectView(QWidget):
         filters.addWidget(QLabel("Status"), 1, 0)
         filters.addWidget(self.filter_status, 1, 1)
         filters.addWidget(self.count_label, 1, 2, 1, 2)
+        self.filter_unfamiliar = QCheckBox("Unfamiliar plates only (U)")
+        self.filter_unfamiliar.setToolTip(
+            "Plates unlike those the model was trained on: their labels deserve doubt"
+        )
+        self.filter_unfamiliar.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.filter_unfamiliar.toggled.connect(self._filter_edited)
+        filters.addWidget(self.filter_unfamiliar, 2, 0, 1, 4)
         filters.setColumnStretch(1, 1)
         filters.setColumnStretch(3, 1)
         left = QWidget()
@@ -143,6 +158,8 @@ class InspectView(QWidget):
         lv.addWidget(self.gallery)
 
         self.image_view = ImageView()
+        # on the image itself, where the inspector is looking: not a status-bar line
+        self.badge = UnfamiliarBadge(self.image_view)
         self.alarm = QLabel("")
         self.alarm.setObjectName("alarmBanner")
         self.alarm.setWordWrap(True)
@@ -315,7 +332,9 @@ class InspectView(QWidget):
     def _show_entry_info(self) -> None:
         e: Entry | None = self.ctl.entry(self.ctl.current)
         if e is None:
+            self.badge.setVisible(False)
             return
+        self.badge.show_for(e.prediction)
         self.bars.set_prediction(e.prediction)
         self.bars.set_labels(e.labels)
         self.values_text.setText(
@@ -332,18 +351,16 @@ class InspectView(QWidget):
             self.alarm_bar.setVisible(False)
             return
         for t, path in reversed(alarms[-50:]):
-            e = self.ctl.entry(path)
-            caption = e.caption() if e else ""
             act = menu.addAction(
-                f"{time.strftime('%H:%M:%S', time.localtime(t))}  {Path(path).name}: {caption}"
+                f"{time.strftime('%H:%M:%S', time.localtime(t))}  {self.ctl.alarm_text(path)}"
             )
             act.triggered.connect(lambda _=False, p=path: self.ctl.select(p))
-        latest = self.ctl.entry(alarms[-1][1])
         n = len(alarms)
         since = time.strftime("%H:%M", time.localtime(alarms[0][0]))
-        text = f"{latest.name}: {latest.caption()}" if latest else ""
-        self.alarm.setText(f"⚠ {text}")
-        self.alarm.setToolTip(f"{n} defect alarm{'s' * (n != 1)} since {since}")
+        self.alarm.setText(f"⚠ {self.ctl.alarm_text(alarms[-1][1])}")
+        self.alarm.setToolTip(
+            f"{n} alarm{'s' * (n != 1)} (defects and unfamiliar plates) since {since}"
+        )
         self.alarm_list.setText(f"{n} alarm{'s' * (n != 1)} since {since}")
         self.alarm_bar.setVisible(True)
 
@@ -387,6 +404,9 @@ class InspectView(QWidget):
             i = combo.findText(value) if value else 0
             combo.setCurrentIndex(max(0, i))
             combo.blockSignals(False)
+        self.filter_unfamiliar.blockSignals(True)
+        self.filter_unfamiliar.setChecked(f.unfamiliar)
+        self.filter_unfamiliar.blockSignals(False)
         self._update_count()
 
     # -- widgets -> controller -----------------------------------------------------------------
@@ -404,6 +424,7 @@ class InspectView(QWidget):
                 val(self.filter_pred),
                 val(self.filter_label),
                 val(self.filter_status),
+                self.filter_unfamiliar.isChecked(),
             )
         )
 
@@ -466,6 +487,7 @@ class InspectView(QWidget):
             "fit": self.image_view.fit,
             "actual": self.image_view.actual_size,
             "acknowledge": c.acknowledge_alarms,
+            "unfamiliar": c.toggle_unfamiliar_filter,
         }
         for keys, name, _help in SHORTCUTS:
             for k in keys:

@@ -1,5 +1,5 @@
-"""The metrics view (F5): PR and ROC curves per class (pyqtgraph), AP, per-class threshold
-sliders with live precision / recall / misses / false alarms, predicted-vs-labelled pairs, and
+"""The metrics view (F5): PR, ROC and reliability curves per class (pyqtgraph; the reliability
+diagram's legend gives each class's ECE), AP, per-class threshold sliders with live precision / recall / misses / false alarms, predicted-vs-labelled pairs, and
 saving the sliders as a threshold revision (supervisors only).
 
 A thin view over :class:`~inspector.controllers.metrics.MetricsController`. Plot items are made
@@ -114,6 +114,7 @@ class MetricsView(QWidget):
         self.roc_curves: list[pg.PlotDataItem] = []
         self.pr_points: list[pg.ScatterPlotItem] = []
         self.roc_points: list[pg.ScatterPlotItem] = []
+        self.rel_curves: list[pg.PlotDataItem] = []
         self._shown_pairs: np.ndarray | None = None  # what the pairs table shows (redraw cache)
 
         # -- what to measure --
@@ -160,9 +161,17 @@ class MetricsView(QWidget):
         pg.setConfigOptions(antialias=True)
         self.pr_plot = pg.PlotWidget(background="#1e2023")
         self.roc_plot = pg.PlotWidget(background="#1e2023")
+        self.rel_plot = pg.PlotWidget(background="#1e2023")
+        self.rel_plot.setObjectName("reliabilityPlot")
         for plot, title, xl, yl in (
             (self.pr_plot, "Precision–recall", "recall", "precision"),
             (self.roc_plot, "ROC", "false positive rate", "true positive rate"),
+            (
+                self.rel_plot,
+                "Reliability (diagonal = calibrated; dot size = plates)",
+                "predicted probability (bin mean)",
+                "observed frequency",
+            ),
         ):
             plot.setTitle(title, color="#e4e6e8")
             plot.setLabel("bottom", xl)
@@ -172,12 +181,17 @@ class MetricsView(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMenuEnabled(False)
             plot.getViewBox().disableAutoRange()  # a moving point must not rescale the axes
-            plot.setMinimumHeight(160)
-        self.roc_plot.plot([0, 1], [0, 1], pen=pg.mkPen("#555", style=Qt.PenStyle.DashLine))
+            plot.setMinimumHeight(130)  # three plots fit a 700 px screen
+        diagonal = pg.mkPen("#555", style=Qt.PenStyle.DashLine)
+        self.roc_plot.plot([0, 1], [0, 1], pen=diagonal)
+        self.rel_plot.plot([0, 1], [0, 1], pen=diagonal)
         self.legend = self.pr_plot.addLegend(offset=(-8, -8), labelTextColor="#e4e6e8")
+        # names with each class's ECE, rewritten per evaluation (top left: the curves' empty side)
+        self.rel_legend = self.rel_plot.addLegend(offset=(8, 8), labelTextColor="#e4e6e8")
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.pr_plot)
         plots.addWidget(self.roc_plot)
+        plots.addWidget(self.rel_plot)
 
         # -- per class: AP, slider, numbers --
         self.grid = QGridLayout()
@@ -293,7 +307,11 @@ class MetricsView(QWidget):
             self.pr_plot.removeItem(item)
         for item in (*self.roc_curves, *self.roc_points):
             self.roc_plot.removeItem(item)
+        for item in self.rel_curves:
+            self.rel_plot.removeItem(item)
+        self.rel_curves = []
         self.legend.clear()
+        self.rel_legend.clear()
         self.rows, self.pr_curves, self.roc_curves, self.pr_points, self.roc_points = (
             [],
             [],
@@ -308,6 +326,13 @@ class MetricsView(QWidget):
             fast = {"autoDownsample": True, "downsampleMethod": "peak", "skipFiniteCheck": True}
             self.pr_curves.append(self.pr_plot.plot([], [], pen=pen, name=name, **fast))
             self.roc_curves.append(self.roc_plot.plot([], [], pen=pen, **fast))
+            # at most RELIABILITY_BINS points: a marker per bin shows where the plates are
+            self.rel_curves.append(
+                self.rel_plot.plot(
+                    [], [], pen=pen, symbol="o", symbolSize=6, symbolBrush=color, symbolPen=None
+                )
+            )
+            self.rel_legend.addItem(self.rel_curves[-1], name)  # ECE added per evaluation
             for plot, points in ((self.pr_plot, self.pr_points), (self.roc_plot, self.roc_points)):
                 sp = pg.ScatterPlotItem(
                     size=11, pen=pg.mkPen("w", width=1.5), brush=pg.mkBrush(color)
@@ -324,9 +349,15 @@ class MetricsView(QWidget):
         for k, c in enumerate(ev.curves):
             self.pr_curves[k].setData(*drawable(c.recall, c.precision))
             self.roc_curves[k].setData(*drawable(c.fpr, c.tpr))
+            # marker area grows with the bin's plates: a bin of 2 plates zigzags, and looks it
+            sizes = 4 + 3 * np.log10(np.maximum(c.rel_count, 1))
+            self.rel_curves[k].setData(c.rel_confidence, c.rel_frequency, symbolSize=sizes)
+            # the entry's text only: rebuilding the legend costs ~9 ms per evaluation
+            self.rel_legend.items[k][1].setText(f"{c.name} · ECE {_fmt(c.ece)}")
             self.rows[k].ap.setText(_fmt(c.ap, 4))
             self.rows[k].name.setToolTip(
-                f"{c.positives} labelled plates, ROC AUC {_fmt(c.roc_auc)}"
+                f"{c.positives} labelled plates, ROC AUC {_fmt(c.roc_auc)}, "
+                f"ECE {_fmt(c.ece)} (reliability diagram, {len(c.rel_count)} filled bins)"
             )
         span = ""
         if ev.since or ev.until:

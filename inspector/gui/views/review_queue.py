@@ -60,6 +60,7 @@ from inspector.gui.signoff_pdf import ReportFiles, report_job
 from inspector.gui.widgets.elided_label import ElidedLabel
 from inspector.gui.widgets.image_view import ImageView
 from inspector.gui.widgets.probability_bars import ProbabilityBars
+from inspector.gui.widgets.unfamiliar_badge import UNFAMILIAR_COLOR, UnfamiliarBadge
 from inspector.gui.workers import Runner
 
 ANY_USER = "anyone"
@@ -87,6 +88,7 @@ class QueueTableModel(QAbstractTableModel):
         self.items: list[QueueItem] = []
         self._rows: list[tuple[str, ...]] = []  # display texts, made once per page
         self._edge: list[bool] = []
+        self._unfamiliar: list[bool] = []
 
     def set_items(self, items: list[QueueItem], why=reasons) -> None:
         self.beginResetModel()
@@ -103,6 +105,7 @@ class QueueTableModel(QAbstractTableModel):
             for it in self.items
         ]
         self._edge = ["edge" in it.flags for it in self.items]
+        self._unfamiliar = ["unfamiliar" in it.flags for it in self.items]
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -124,6 +127,8 @@ class QueueTableModel(QAbstractTableModel):
             return self._rows[row][col]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{self.items[row].path}\n{self._rows[row][1]}"
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1 and self._unfamiliar[row]:
+            return UNFAMILIAR_COLOR.lighter(140)
         if role == Qt.ItemDataRole.ForegroundRole and col == 1 and self._edge[row]:
             return QColor(255, 179, 0)
         return None
@@ -264,6 +269,7 @@ class ReviewQueueView(QWidget):
         self.caption = ElidedLabel("")
         self.caption.setObjectName("imageCaption")
         self.image_view = ImageView()
+        self.badge = UnfamiliarBadge(self.image_view)
         self.heatmap_note = QLabel("H: heatmap of the top class")
         self.heatmap_note.setObjectName("keysHint")
         center = QWidget()
@@ -378,6 +384,7 @@ class ReviewQueueView(QWidget):
         if item is None:
             self.caption.setText("The queue is empty: every doubtful decision is signed off")
             self.image_view.set_image(None)
+            self.badge.show_for(None)
             self.bars.set_prediction(None)
             self.info.setText("")
             return
@@ -386,7 +393,8 @@ class ReviewQueueView(QWidget):
             self.table.selectRow(row)
         self.caption.setText(item.path)
         self._set_classes(tuple(item.probabilities))
-        self.bars.set_prediction(self.ctl.prediction(item))
+        self.bars.set_prediction(pred := self.ctl.prediction(item))
+        self.badge.show_for(pred)
         self.bars.set_labels(item.labels)
         why = "<br>".join(f"• {r}" for r in self.ctl.reasons(item))
         seen = f" (saw {item.seen_model})" if item.seen_model else ""

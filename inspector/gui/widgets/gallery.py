@@ -30,6 +30,7 @@ from inspector.controllers.entries import Entry, GalleryFilter
 from inspector.controllers.inspect import InspectController
 from inspector.domain import ImageLoadError, LabelStatus
 from inspector.gui.qtcompat import emit
+from inspector.gui.widgets.unfamiliar_badge import UNFAMILIAR_COLOR
 from inspector.gui.workers import Runner
 from inspector.jobs import CancelFn, Job, Partial
 
@@ -240,9 +241,14 @@ class GalleryDelegate(QStyledItemDelegate):
         if e.error:  # unreadable: a dashed grey frame, not a defect alarm
             p.setPen(QPen(UNREADABLE, 2, Qt.PenStyle.DashLine))
             p.drawRect(r.adjusted(1, 1, -1, -1))
-        elif e.alarm:
-            p.setPen(QPen(ALARM, 3))
-            p.drawRect(r.adjusted(1, 1, -1, -1))
+        else:
+            if e.alarm:
+                p.setPen(QPen(ALARM, 3))
+                p.drawRect(r.adjusted(1, 1, -1, -1))
+            if e.unfamiliar:  # a dashed frame (inside the alarm's): the model may be wrong
+                inset = 4 if e.alarm else 1
+                p.setPen(QPen(UNFAMILIAR_COLOR, 3, Qt.PenStyle.DashLine))
+                p.drawRect(r.adjusted(inset, inset, -inset, -inset))
         img_r = QRect(r.x() + (r.width() - THUMB) // 2, r.y() + 4, THUMB, THUMB)
         pm = None if e.error else self.thumbs.get(e.path)
         if pm is not None:
@@ -269,7 +275,15 @@ class GalleryDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignLeft,
             fm.elidedText(e.name, Qt.TextElideMode.ElideMiddle, r.width() - 6),
         )
-        p.setPen(UNREADABLE if e.error else ALARM if e.alarm else QColor(170, 200, 170))
+        p.setPen(
+            UNREADABLE
+            if e.error
+            else UNFAMILIAR_COLOR.lighter(130)
+            if e.unfamiliar
+            else ALARM
+            if e.alarm
+            else QColor(170, 200, 170)
+        )
         p.drawText(
             QRect(r.x() + 3, img_r.bottom() + 17, r.width() - 6, 16),
             Qt.AlignmentFlag.AlignLeft,

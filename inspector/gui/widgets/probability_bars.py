@@ -10,7 +10,9 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from inspector.controllers.entries import UNFAMILIAR
 from inspector.domain import NO_DEFECT, Prediction
+from inspector.gui.widgets.unfamiliar_badge import UNFAMILIAR_COLOR
 
 ALARM = QColor(229, 57, 53)
 OK = QColor(67, 160, 71)
@@ -56,6 +58,10 @@ class ProbabilityBars(QWidget):
             )
             if p >= t
         ]
+        if self._pred.is_unfamiliar:
+            # the model cannot judge this plate: never a plain "no defect"
+            what = ", ".join(f"{c} {p:.2f}" for c, p in over) or "nothing over threshold"
+            return f"{UNFAMILIAR} · {what}"
         return ", ".join(f"{c} {p:.2f}" for c, p in over) if over else NO_DEFECT
 
     def text_values(self) -> list[str]:
@@ -130,7 +136,14 @@ class ProbabilityBars(QWidget):
         font.setBold(True)
         p.setFont(font)
         s = self.summary()
-        p.setPen(ALARM if s not in (NO_DEFECT, "no prediction") else text)
+        unfamiliar = self._pred is not None and self._pred.is_unfamiliar
+        p.setPen(
+            UNFAMILIAR_COLOR.lighter(140)
+            if unfamiliar
+            else ALARM
+            if s not in (NO_DEFECT, "no prediction")
+            else text
+        )
         p.drawText(
             QRectF(0, y, w, 20),
             Qt.AlignmentFlag.AlignLeft,

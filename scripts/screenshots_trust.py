@@ -1,0 +1,154 @@
+"""Screenshots for issue 16 under Xvfb: docs/screenshots/unfamiliar-badge.png (the inspectors'
+view on an unfamiliar plate) and docs/screenshots/reliability.png (the metrics view with the
+per-class reliability diagrams), with the real NEU plates and the shipped model.
+
+    .venv/bin/python scripts/screenshots_trust.py
+
+The workspace is seeded as in screenshots_supervisor.py (NEU-CLS imported as ground truth, 300
+decisions, every plate scored). A model without unfamiliar-plate statistics gives no score; then
+the one odd plate (a NEU plate turned into something no training plate looks like) gets a score
+of 9.1 over a threshold of 2.0 here, so the badge can be seen before such a model ships.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screenshots import OUT, settle
+
+ODD = "odd_plate.png"
+
+
+def parent() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="inspector-shots-trust-"))
+    env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
+    xvfb = None
+    if not os.environ.get("DISPLAY"):
+        xvfb = subprocess.Popen(
+            ["Xvfb", ":97", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)
+        env["DISPLAY"] = ":97"
+    env["QT_QPA_PLATFORM"] = "xcb"
+    try:
+        return subprocess.run([sys.executable, __file__, "--child", str(tmp)], env=env).returncode
+    finally:
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(5)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ScoreOdd:
+    """The loaded predictor; a prediction without an unfamiliar score gets one (see above)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def predict_paths(self, paths: Iterable[str], batch_size: int = 32) -> Iterator[Any]:
+        from inspector.domain import Prediction
+
+        for item in self.inner.predict_paths(paths, batch_size=batch_size):
+            if isinstance(item, Prediction) and item.unfamiliar is None:
+                odd = Path(item.path).name == ODD
+                item = dataclasses.replace(
+                    item, unfamiliar=9.1 if odd else 0.8, unfamiliar_threshold=2.0
+                )
+            yield item
+
+
+def plates(tmp: Path) -> Path:
+    """A dozen NEU plates and one odd one (inverted, tiled, rotated: unlike any NEU plate)."""
+    import cv2
+    import numpy as np
+    from screenshots_supervisor import NEU
+
+    out = tmp / "plates"
+    out.mkdir()
+    for cls in sorted(p for p in NEU.iterdir() if p.is_dir()):
+        for f in sorted(cls.iterdir())[10:12]:
+            shutil.copy(f, out / f.name)
+    src = cv2.imread(str(sorted((NEU / "patches").iterdir())[3]), cv2.IMREAD_GRAYSCALE)
+    half = cv2.resize(255 - src, (src.shape[1] // 2, src.shape[0] // 2))
+    odd = np.vstack([np.hstack([half, half.T[: half.shape[0], : half.shape[1]]])] * 2)
+    cv2.imwrite(str(out / ODD), cv2.rotate(odd, cv2.ROTATE_90_CLOCKWISE))
+    return out
+
+
+def child(tmp: Path) -> int:
+    from screenshots import model
+    from screenshots_supervisor import seed
+
+    model_dir = model(tmp)
+    ws = tmp / "ws"
+    seed(ws, model_dir)
+    folder = plates(tmp)
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from inspector.gui import app as gui_app
+    from inspector.gui.settings import Settings
+
+    Settings(user="Sam Reyes", role="supervisor", prepare_heatmaps=False).save()
+    qapp = gui_app.create_app()
+    win = gui_app.build_window(ws, Settings.load(), model_dir)
+    win.resize(1440, 860)
+    win.show()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    def wait(cond, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not cond() and time.monotonic() < end:
+            qapp.processEvents()
+            time.sleep(0.02)
+
+    ctl, view = win.controller, win.inspect
+    wait(lambda: ctl.predictor is not None, 60)
+    ctl.set_predictor(ScoreOdd(ctl.predictor), ctl.model_dir)
+    win.open_paths([str(folder)])
+    wait(lambda: len(ctl.entries) == 13 and all(e.prediction for e in ctl.entries), 60)
+    ctl.select(next(e.path for e in ctl.entries if e.name == ODD))
+    wait(view.image_view.has_image, 10)
+    wait(lambda: len(view.thumbs) >= 12, 10)
+    settle(qapp, 1.0)
+    win.grab().save(str(OUT / "unfamiliar-badge.png"))
+    print(f"saved {OUT / 'unfamiliar-badge.png'} (badge: {view.badge.isVisible()})")
+
+    win.activateWindow()
+    settle(qapp, 0.3)
+    QTest.keyClick(win, Qt.Key.Key_F5)
+    mv, sup = win.supervisor.metrics_view, win.supervisor
+    if win.views.currentWidget() is not mv:  # no window manager: the key may not arrive
+        win.views.setCurrentWidget(mv)
+    wait(lambda: sup.metrics.state.evaluation is not None, 60)
+    settle(qapp, 1.0)
+    win.grab().save(str(OUT / "reliability.png"))
+    ev = sup.metrics.state.evaluation
+    print(
+        f"saved {OUT / 'reliability.png'} ({ev.n} plates; ECE "
+        + ", ".join(f"{c.name} {c.ece:.3f}" for c in ev.curves)
+        + ")"
+    )
+    win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        sys.exit(child(Path(sys.argv[2])))
+    sys.exit(parent())
