@@ -86,6 +86,43 @@ class TrainConfig:
             "target for boxed classes other than the folder class (keeps top-1 meaningful)",
         ),
     )
+    box_guidance: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "weight of the penalty on class evidence outside the class's boxes (needs --boxes)",
+        ),
+    )
+    composite_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of training plates given a boxed defect of another plate (needs --boxes)",
+        ),
+    )
+    box_keep_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of plates shown with everything outside their boxes blurred, labels kept "
+            "(needs --boxes)",
+        ),
+    )
+    box_remove_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of plates shown with their defect's boxes blurred and that class's label "
+            "removed (needs --boxes)",
+        ),
+    )
+    corruption_prob: float = field(
+        default=0.0,
+        metadata=_cli(
+            "optimisation",
+            "share of plates given each camera corruption (noise, blur, exposure, light, JPEG)",
+        ),
+    )
     max_minutes: float | None = field(
         default=None,
         metadata=_cli("optimisation", "stop after this wall time (best checkpoint is kept)"),

@@ -37,7 +37,7 @@ from inspector.registry import ModelCard
 from inspector.runtime.export import export_model_version, round_weights_to_half
 from inspector.runtime.torch_model import build_model, load_torch_model
 from inspector.training import distributed
-from inspector.training.augment import augment
+from inspector.training.augment import augment, corruptions, geometric_with_masks, photometric
 from inspector.training.config import TrainConfig
 from inspector.training.data import Dataset, Sample, read_imagefolder
 from inspector.training.events import Done, EarlyStop, Epoch, Started, TimeLimit
@@ -121,6 +121,24 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
     check(cancel)
     y_train = torch.from_numpy(ds.targets(train_s, cfg.secondary_target))
     y_val = ds.targets(val_s)
+    guided = (
+        cfg.box_guidance > 0
+        or cfg.composite_prob > 0
+        or cfg.box_keep_prob > 0
+        or cfg.box_remove_prob > 0
+    )
+    if guided and cfg.boxes is None:
+        raise DatasetError(
+            "--box-guidance, --composite-prob and --box-keep/remove-prob need --boxes "
+            "(VOC box files)"
+        )
+    masks = None
+    if guided:
+        from inspector.training import guidance
+
+        yield Progress(0, 0, "reading the defect boxes")
+        masks = guidance.box_masks(train_s, ds.classes, spec.size, cfg.boxes)
+        primary = torch.tensor([s.primary for s in train_s])
 
     model = build_model(cfg.arch, len(ds.classes), spec.channels)
     init = load_pretrained(model, cfg.arch, cfg.pretrained, spec.channels)
@@ -139,6 +157,8 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
     ):
         model = model.to(memory_format=torch.channels_last)  # 1.4-1.6x faster training here
     net = model  # the module itself: what is evaluated, saved and exported
+    if guided:
+        model = guidance.WithFeatures(net)  # logits and the last feature map, for the CAM
     world, rank = distributed.world_size(), distributed.rank()
     if world > 1:  # torchrun: each rank takes its share of every batch, DDP averages gradients
         from torch.nn.parallel import DistributedDataParallel
@@ -183,11 +203,32 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
             if len(idx) < 2 * world:
                 continue  # BatchNorm cannot train on a batch of one (the same on every rank)
             idx = idx[rank::world]
-            x = augment(x_train[idx].float() / 255.0, g, cfg.aug_strength)
+            x = x_train[idx].float() / 255.0
+            y = y_train[idx]
+            if guided:
+                x, m, y = guidance.composite(
+                    x, masks[idx], y, primary[idx], g, cfg.composite_prob, cfg.secondary_target
+                )
+                x, m, y = guidance.counterfactuals(
+                    x, m, y, primary[idx], g, cfg.box_keep_prob, cfg.box_remove_prob
+                )
+                x, m = geometric_with_masks(x, m, g, cfg.aug_strength)
+                x = photometric(x, g, cfg.aug_strength) if cfg.aug_strength > 0 else x
+            else:
+                x = augment(x, g, cfg.aug_strength)
+            x = corruptions(x, g, cfg.corruption_prob)
             x = _normalize(x.to(device), spec).contiguous(memory_format=torch.channels_last)
-            y = y_train[idx].to(device)
+            y = y.to(device)
             with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
-                loss = F.binary_cross_entropy_with_logits(model(x).float(), y)
+                if guided:
+                    logits, feats = model(x)
+                    loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+                    if cfg.box_guidance > 0:
+                        cam = guidance.class_maps(net, feats)
+                        outside = guidance.outside_box_share(cam, m.to(device), y)
+                        loss = loss + cfg.box_guidance * outside
+                else:
+                    loss = F.binary_cross_entropy_with_logits(model(x).float(), y)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
