@@ -234,11 +234,12 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None, help="where to write (default: a temp dir)")
     ap.add_argument("--no-imagenet", action="store_true", help="only the loop's arm")
     ap.add_argument(
-        "--imagenet-option",
+        "--imagenet-lr",
+        type=float,
         action="append",
         default=[],
-        metavar="OPT",
-        help="one more option for the ImageNet run, e.g. --imagenet-option=--lr=3e-3",
+        metavar="LR",
+        help="learning rate of an ImageNet run (repeat for several runs; default: the loop's)",
     )
     ap.add_argument("extra", nargs="*", help="more options for inspector train --workspace")
     args = ap.parse_args()
@@ -291,27 +292,26 @@ def main() -> int:
     split = loop_split(ws, cand)
 
     cmds = [cmd]
+    ft = card.training["finetune"]
     if not args.no_imagenet:
-        ft = card.training["finetune"]
         imagenet_tree(out / "imagenet-tree", split)
-        same = ["--epochs", ft["epochs"], "--batch-size", ft["batch_size"], "--lr", ft["lr"]]
+    for k, lr in enumerate([] if args.no_imagenet else args.imagenet_lr or [ft["lr"]]):
+        same = ["--epochs", ft["epochs"], "--batch-size", ft["batch_size"], "--lr", lr]
         same += ["--weight-decay", ft["weight_decay"], "--warmup-epochs", ft["warmup_epochs"]]
         same += ["--patience", ft["patience"], "--aug-strength", ft["aug_strength"]]
         same += ["--seed", ft["seed"], "--secondary-target", 1.0]
         if ft.get("max_minutes"):
             same += ["--max-minutes", ft["max_minutes"]]
         cmd2 = [*py, "train", "--data", str(out / "imagenet-tree")]
-        cmd2 += ["--out", str(out / "runs" / "imagenet"), "--arch", card.architecture]
+        cmd2 += ["--out", str(out / "runs" / f"imagenet-{k}"), "--arch", card.architecture]
         cmd2 += ["--size", str(card.preprocessing.size), "--pretrained", "auto"]
-        cmd2 += ["--version", "line-imagenet", *threads, *map(str, same)]
-        cmd2 += args.imagenet_option
+        cmd2 += ["--version", f"line-imagenet-{k}", *threads, *map(str, same)]
         cmds.append(cmd2)
         load_before = _load()
         events2, wall2, cpu2 = _run(cmd2)
         init = next(e for e in events2 if e["event"] == "started")["init"]
-        rows.append(
-            _row(f"ImageNet ({init})", Path(events2[-1]["model_dir"]), events2, wall2, cpu2)
-        )
+        name = f"ImageNet ({init}), lr {lr}"
+        rows.append(_row(name, Path(events2[-1]["model_dir"]), events2, wall2, cpu2))
         rows[-1]["load"] = (load_before, _load())
 
     with (out / "LINE.csv").open(newline="") as fh:
@@ -352,7 +352,7 @@ def main() -> int:
     for r in rows:
         print(f"confusions, {r['name']}: {r['confusions']}")
         print(f"  val top-1 @ elapsed per epoch: {r['trace']}")
-    print("\ncommands:\n" + "\n".join("  " + " ".join(c) for c in cmds))
+    print("\ncommands:\n" + "\n".join("  " + " ".join(map(str, c)) for c in cmds))
     for r in rows:
         r["model_dir"] = str(r["model_dir"])
     (out / "results.json").write_text(json.dumps({"line": line, "rows": rows}, indent=1))
