@@ -32,10 +32,18 @@ held-out set keeps those plates out.
    loop's epochs, learning rate, warm-up, batch, augmentation and seed; timed from process start
    to the model exported.
 
-Both models are scored on the held-out images through their ONNX files (OrtPredictor). Run it
-alone on the machine (the figures are wall times)::
+   ``--imagenet-lr`` (repeatable) runs this arm at other learning rates, e.g. 3e-3, the folder
+   mode's default.
 
-    python benchmarks/bench_new_line.py --threads 2 [--out DIR] [-- more loop options]
+Both models are scored on the held-out images through their ONNX files (OrtPredictor), and the
+table gives wall time, CPU time and the load average around each run. Run it alone on the machine
+if you can (the figures are wall times); ``--threads 1`` is what the Model view runs, and on a
+busy 2-core machine it is several times faster than 2::
+
+    python benchmarks/bench_new_line.py --threads 1 --imagenet-lr 5e-4 --imagenet-lr 3e-3
+    python benchmarks/bench_new_line.py --threads 2 --out /tmp/line -- --epochs 4   # loop options
+
+Skips (exit 0) when ``../shared/data/neu-cls`` is not beside the repository.
 """
 
 from __future__ import annotations
