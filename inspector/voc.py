@@ -23,6 +23,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from inspector.domain import VocError
 
 __all__ = [
@@ -216,3 +218,19 @@ def neu_image_for_xml(
     if cls not in NEU_PREFIX or not n.isdigit():
         return None
     return Path(images_root) / cls / f"{NEU_PREFIX[cls]}_{n}.bmp"
+
+
+def box_mask(shape: tuple[int, int], boxes: list[Box], ref_size: tuple[int, int]) -> np.ndarray:
+    """Union of ``boxes`` as a bool (H, W) mask; box pixels are scaled from ``ref_size`` (w, h).
+
+    VOC pixel coordinates are 1-based and inclusive.
+    """
+    h, w = shape
+    sx = w / ref_size[0] if ref_size[0] else 1.0
+    sy = h / ref_size[1] if ref_size[1] else 1.0
+    mask = np.zeros((h, w), bool)
+    for b in boxes:
+        x0, x1 = int(np.floor((b.xmin - 1) * sx)), int(np.ceil(b.xmax * sx))
+        y0, y1 = int(np.floor((b.ymin - 1) * sy)), int(np.ceil(b.ymax * sy))
+        mask[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)] = True
+    return mask

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from inspector.domain import DatasetError, VocError
-from inspector.voc import Box, neu_xml_for_image, read_voc_annotation
+from inspector.voc import Box, box_mask, neu_xml_for_image, read_voc_annotation
 
 __all__ = ["Box", "box_mask", "det_xml_for", "read_voc"]
 
@@ -35,19 +33,3 @@ def det_xml_for(image_path: Path, boxes_dir: Path) -> Path | None:
     """NEU-CLS ``<class>/<Prefix>_<n>.bmp`` -> NEU-DET ``<class>_<n>.xml`` (None if absent)."""
     xml = neu_xml_for_image(image_path, boxes_dir)
     return xml if xml.is_file() else None
-
-
-def box_mask(shape: tuple[int, int], boxes: list[Box], ref_size: tuple[int, int]) -> np.ndarray:
-    """Union of ``boxes`` as a bool (H, W) mask; box pixels are scaled from ``ref_size`` (w, h).
-
-    VOC pixel coordinates are 1-based and inclusive.
-    """
-    h, w = shape
-    sx = w / ref_size[0] if ref_size[0] else 1.0
-    sy = h / ref_size[1] if ref_size[1] else 1.0
-    mask = np.zeros((h, w), bool)
-    for b in boxes:
-        x0, x1 = int(np.floor((b.xmin - 1) * sx)), int(np.ceil(b.xmax * sx))
-        y0, y1 = int(np.floor((b.ymin - 1) * sy)), int(np.ceil(b.ymax * sy))
-        mask[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)] = True
-    return mask
