@@ -74,6 +74,7 @@ def test_bench_prints_the_table(tiny_model_dir):
         "decode + preprocess",
         "ORT batch-1, p50 / p95",
         "batch-32 throughput",
+        "the window's path: fixed batch-1 graph",
         "torch eager batch-1",
         "speed-up",
         "GFLOP",
