@@ -8,38 +8,20 @@ default model when present (a tiny untrained one otherwise), a throw-away worksp
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from _xvfb import run_child
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "screenshots"
 
 
 def parent() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="inspector-shots-"))
-    env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
-    xvfb = None
-    if not os.environ.get("DISPLAY"):
-        xvfb = subprocess.Popen(
-            ["Xvfb", ":99", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1.0)
-        env["DISPLAY"] = ":99"
-    env["QT_QPA_PLATFORM"] = "xcb"
-    try:
-        return subprocess.run([sys.executable, __file__, "--child", str(tmp)], env=env).returncode
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(5)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_child(__file__, "inspector-shots-")
 
 
 def plates(tmp: Path) -> Path:

@@ -13,18 +13,16 @@ the plate's class, and the window is saved once the final map (not the first loo
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _xvfb import run_child
 from screenshots import OUT, REPO, model, settle
-from screenshots_review import NEU, start_xvfb
+from screenshots_review import NEU
 
 BOXES = REPO.parent / "shared" / "data" / "neu-det-annotations"
 SIZE = (1280, 760)
@@ -35,19 +33,7 @@ def parent() -> int:
     if not NEU.is_dir() or not BOXES.is_dir():
         print(f"these screenshots need {NEU} and {BOXES}", file=sys.stderr)
         return 1
-    tmp = Path(tempfile.mkdtemp(prefix="inspector-heatmap-shots-"))
-    env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
-    xvfb = None
-    if not os.environ.get("DISPLAY"):
-        xvfb, env["DISPLAY"] = start_xvfb()
-    env["QT_QPA_PLATFORM"] = "xcb"
-    try:
-        return subprocess.run([sys.executable, __file__, "--child", str(tmp)], env=env).returncode
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(5)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_child(__file__, "inspector-heatmap-shots-")
 
 
 def plates(tmp: Path) -> dict[str, Path]:

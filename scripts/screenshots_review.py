@@ -16,15 +16,13 @@ labels. A colleague ("Bo Chen") relabelled one plate earlier and a supervisor ap
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _xvfb import run_child
 from screenshots import OUT, REPO, model, settle
 
 NEU = REPO.parent / "shared" / "data" / "neu-cls"
@@ -42,38 +40,11 @@ WRONG = {
 }
 
 
-def start_xvfb() -> tuple[subprocess.Popen, str]:
-    """Xvfb on a free display number (other sessions may run one too)."""
-    r, w = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-        pass_fds=(w,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(w)
-    with os.fdopen(r) as fh:
-        display = fh.readline().strip()
-    return proc, f":{display}"
-
-
 def parent() -> int:
     if not NEU.is_dir():
         print(f"the NEU plates are not at {NEU}: these screenshots need them", file=sys.stderr)
         return 1
-    tmp = Path(tempfile.mkdtemp(prefix="inspector-review-shots-"))
-    env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
-    xvfb = None
-    if not os.environ.get("DISPLAY"):
-        xvfb, env["DISPLAY"] = start_xvfb()
-    env["QT_QPA_PLATFORM"] = "xcb"
-    try:
-        return subprocess.run([sys.executable, __file__, "--child", str(tmp)], env=env).returncode
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(5)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_child(__file__, "inspector-review-shots-")
 
 
 def seed(ws: Path, model_dir: str, tmp: Path) -> None:

@@ -12,40 +12,22 @@ the metrics view (F5, with one threshold dragged).
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _xvfb import run_child
 from screenshots import OUT, REPO, settle
 
 NEU = REPO.parent / "shared" / "data" / "neu-cls"
 
 
 def parent() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="inspector-shots-sup-"))
-    env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
-    xvfb = None
-    if not os.environ.get("DISPLAY"):
-        xvfb = subprocess.Popen(
-            ["Xvfb", ":98", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1.0)
-        env["DISPLAY"] = ":98"
-    env["QT_QPA_PLATFORM"] = "xcb"
-    try:
-        return subprocess.run([sys.executable, __file__, "--child", str(tmp)], env=env).returncode
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(5)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_child(__file__, "inspector-shots-sup-")
 
 
 def seed(ws: Path, model_dir: str) -> None:

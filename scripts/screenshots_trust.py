@@ -13,42 +13,23 @@ of 9.1 over a threshold of 2.0 here, so the badge can be seen before such a mode
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _xvfb import run_child
 from screenshots import OUT, settle
 
 ODD = "odd_plate.png"
 
 
 def parent() -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="inspector-shots-trust-"))
-    env = dict(os.environ, INSPECTOR_CONFIG_DIR=str(tmp / "config"), INSPECTOR_NO_ERROR_DIALOG="1")
-    xvfb = None
-    if not os.environ.get("DISPLAY"):
-        xvfb = subprocess.Popen(
-            ["Xvfb", ":97", "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(1.0)
-        env["DISPLAY"] = ":97"
-    env["QT_QPA_PLATFORM"] = "xcb"
-    try:
-        return subprocess.run([sys.executable, __file__, "--child", str(tmp)], env=env).returncode
-    finally:
-        if xvfb is not None:
-            xvfb.terminate()
-            xvfb.wait(5)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return run_child(__file__, "inspector-shots-trust-")
 
 
 class ScoreOdd:
