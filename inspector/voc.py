@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.domain import VocError
+from inspector.domain import DatasetError, VocError
 
 __all__ = [
     "NEU_PREFIX",
@@ -234,3 +234,18 @@ def box_mask(shape: tuple[int, int], boxes: list[Box], ref_size: tuple[int, int]
         y0, y1 = int(np.floor((b.ymin - 1) * sy)), int(np.ceil(b.ymax * sy))
         mask[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)] = True
     return mask
+
+
+def read_sized_boxes(path: str | Path) -> tuple[tuple[int, int], list[Box]]:
+    """((width, height) the boxes refer to, boxes) of one VOC annotation file."""
+    try:
+        ann = read_voc_annotation(path)
+        return ann.size, ann.boxes()
+    except VocError as exc:
+        raise DatasetError(f"{path}: not a readable Pascal VOC annotation ({exc.detail})") from None
+
+
+def det_xml_for(image_path: Path, boxes_dir: Path) -> Path | None:
+    """NEU-CLS ``<class>/<Prefix>_<n>.bmp`` -> NEU-DET ``<class>_<n>.xml`` (None if absent)."""
+    xml = neu_xml_for_image(image_path, boxes_dir)
+    return xml if xml.is_file() else None

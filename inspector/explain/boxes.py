@@ -12,24 +12,7 @@ Usage::
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from inspector.domain import DatasetError, VocError
-from inspector.voc import Box, box_mask, neu_xml_for_image, read_voc_annotation
+from inspector.voc import Box, box_mask, det_xml_for
+from inspector.voc import read_sized_boxes as read_voc
 
 __all__ = ["Box", "box_mask", "det_xml_for", "read_voc"]
-
-
-def read_voc(path: str | Path) -> tuple[tuple[int, int], list[Box]]:
-    """((width, height) the boxes refer to, boxes) of one VOC annotation file."""
-    try:
-        ann = read_voc_annotation(path)
-        return ann.size, ann.boxes()
-    except VocError as exc:
-        raise DatasetError(f"{path}: not a readable Pascal VOC annotation ({exc.detail})") from None
-
-
-def det_xml_for(image_path: Path, boxes_dir: Path) -> Path | None:
-    """NEU-CLS ``<class>/<Prefix>_<n>.bmp`` -> NEU-DET ``<class>_<n>.xml`` (None if absent)."""
-    xml = neu_xml_for_image(image_path, boxes_dir)
-    return xml if xml.is_file() else None

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inspector.domain import DatasetError, ModelError, VocError
+from inspector.domain import ModelError
 from inspector.training.data import Sample
-from inspector.voc import box_mask, neu_xml_for_image, read_voc_annotation
+from inspector.voc import box_mask, det_xml_for, read_sized_boxes
 
 
 def box_masks(
@@ -37,16 +37,10 @@ def box_masks(
     index = {c: k for k, c in enumerate(classes)}
     out = np.zeros((len(samples), len(classes), size, size), np.uint8)
     for i, s in enumerate(samples):
-        xml = neu_xml_for_image(s.path, boxes_dir)
-        if not xml.is_file():
+        xml = det_xml_for(s.path, boxes_dir)
+        if xml is None:
             continue
-        try:
-            ann = read_voc_annotation(xml)
-            ref, boxes = ann.size, ann.boxes()
-        except VocError as exc:
-            raise DatasetError(
-                f"{xml}: not a readable Pascal VOC annotation ({exc.detail})"
-            ) from None
+        ref, boxes = read_sized_boxes(xml)
         for b in boxes:
             k = index.get(b.name)
             if k is not None:
