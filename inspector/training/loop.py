@@ -157,7 +157,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
     ):
         model = model.to(memory_format=torch.channels_last)  # 1.4-1.6x faster training here
     net = model  # the module itself: what is evaluated, saved and exported
-    if guided:
+    if cfg.box_guidance > 0:
         model = guidance.WithFeatures(net)  # logits and the last feature map, for the CAM
     world, rank = distributed.world_size(), distributed.rank()
     if world > 1:  # torchrun: each rank takes its share of every batch, DDP averages gradients
@@ -220,15 +220,14 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
             x = _normalize(x.to(device), spec).contiguous(memory_format=torch.channels_last)
             y = y.to(device)
             with torch.autocast("cuda", dtype=torch.float16, enabled=use_amp):
-                if guided:
+                if cfg.box_guidance > 0:
                     logits, feats = model(x)
-                    loss = F.binary_cross_entropy_with_logits(logits.float(), y)
-                    if cfg.box_guidance > 0:
-                        cam = guidance.class_maps(net, feats)
-                        outside = guidance.outside_box_share(cam, m.to(device), y)
-                        loss = loss + cfg.box_guidance * outside
+                    cam = guidance.class_maps(net, feats)
+                    outside = guidance.outside_box_share(cam, m.to(device), y)
                 else:
-                    loss = F.binary_cross_entropy_with_logits(model(x).float(), y)
+                    logits, outside = model(x), 0.0
+                loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+                loss = loss + cfg.box_guidance * outside
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
