@@ -110,7 +110,10 @@ def test_top_losses_order_confirm_relabel_undo(qtbot, make_window, seeded):
 def test_history_dialog_lists_the_decisions_and_exports_csv(qtbot, make_window, seeded, tmp_path):
     win = make_window(user="ana", role="annotator")
     view = open_top_losses(qtbot, win)
+    path = view.ctl.current_row().path
     qtbot.keyClick(view, Qt.Key.Key_6)  # scratches on
+    # The label is written off the GUI thread: under load it may not have landed yet.
+    qtbot.waitUntil(lambda: len(view.ctl.service.history(path)) == 2)
     out = tmp_path / "hist.csv"
     seen = {}
 
