@@ -70,15 +70,27 @@ class Page:
     filter: QueueFilter
     start: tuple[float, int] | None
     rows: list
+    # The model versions ride along with every page: a row can be labelled the moment it is
+    # shown, before the slower options job (unscored counts) has reported the class lists.
+    models: dict[str, ModelInfo] = field(default_factory=dict)
 
 
 # -- jobs (run by the window's runner; inline in tests) ----------------------------------------
-def load_options(service: LabelService, cancel: CancelFn = never) -> Options:
-    models = {
+def model_infos(service: LabelService) -> dict[str, ModelInfo]:
+    """The workspace's model versions (one small query)."""
+    return {
         m.name: ModelInfo(m.name, tuple(m.classes), tuple(m.thresholds), m.path, str(m.status))
         for m in service.model_versions()
     }
-    active = next((n for n, m in models.items() if m.status == "active"), "")
+
+
+def _active(models: dict[str, ModelInfo]) -> str:
+    return next((n for n, m in models.items() if m.status == "active"), "")
+
+
+def load_options(service: LabelService, cancel: CancelFn = never) -> Options:
+    models = model_infos(service)
+    active = _active(models)
     check(cancel)
     users = service.labellers()
     unscored = {}
@@ -96,7 +108,7 @@ def load_page(
     cancel: CancelFn = never,
 ) -> Page:
     """One page of the queue (milliseconds, through the loss index)."""
-    return Page(f, start, service.loss_page(f, limit=limit, after=start))
+    return Page(f, start, service.loss_page(f, limit=limit, after=start), model_infos(service))
 
 
 def count_queue(
@@ -285,6 +297,8 @@ class TopLossController:
         if page.filter != self.filter or page.start != self._starts[-1]:
             return  # a page asked for before the filter or page changed
         self.loading = False
+        if page.models and not self.options.models:  # the options job has not reported yet
+            self.options = replace(self.options, models=page.models, active=_active(page.models))
         self.rows = list(page.rows)
         self._has_more = len(self.rows) >= self.page_size
         self._next = self.rows[-1].key if self.rows else None

@@ -75,6 +75,33 @@ def shown(ctl: TopLossController) -> list[str]:
     return [stem(r.path) for r in ctl.rows]
 
 
+class OptionsLate(SyncRunner):
+    """Runs every job inline except the options job, which it holds back: on a loaded machine
+    the page (one indexed query) lands before the options (an unscored count per model)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list = []
+
+    def submit(self, channel, fn, *args, **kwargs) -> None:
+        if channel == "loss_options":
+            self.held.append((channel, fn, args, kwargs))
+        else:
+            super().submit(channel, fn, *args, **kwargs)
+
+
+def test_a_key_pressed_before_the_options_arrive_still_labels_the_plate(service):
+    runner = OptionsLate()
+    c = TopLossController(runner, page_size=100)
+    c.set_service(service)
+    assert runner.held and shown(c)[0] == "inclusion_0"  # the page is shown, options pending
+    c.toggle_class(NEU_CLASSES.index("scratches"))
+    last = service.history(c.current_row().path)[-1]
+    assert (last.user, last.labels) == ("ana", ("inclusion", "scratches"))
+    SyncRunner.submit(runner, *runner.held[0][:2], *runner.held[0][2], **runner.held[0][3])
+    assert c.options.users  # the full options replace what the page brought
+
+
 def test_known_labels_and_predictions_give_the_expected_top_loss_order(ctl):
     assert shown(ctl) == EXPECTED_ORDER
     assert ctl.total == 6 and ctl.range_text() == "1–6 of 6"
