@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -72,14 +73,17 @@ def test_bench_prints_the_table(tiny_model_dir):
     assert r.returncode == 0, r.stderr
     for needle in (
         "decode + preprocess",
-        "ORT batch-1, p50 / p95",
+        "ORT batch-1, p50 / p95** (what predict and the window run",
+        "end-to-end batch-1",
+        "a plain session (dynamic batch, 1 threads)",
         "batch-32 throughput",
-        "the window's path: fixed batch-1 graph",
-        "torch eager batch-1",
-        "speed-up",
+        "torch eager batch-1 p50, 1 thread",
         "GFLOP",
     ):
         assert needle in r.stdout
+    speedup = next(line for line in r.stdout.splitlines() if "speed-up over torch" in line)
+    ratios = re.findall(r"([0-9.]+)x", speedup.rsplit("|", 2)[1])
+    assert len(ratios) == 2 and all(float(x) > 0 for x in ratios)
 
 
 def test_core_import_pulls_in_neither_qt_nor_torch():
