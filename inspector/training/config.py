@@ -123,6 +123,15 @@ class TrainConfig:
             "share of plates given each camera corruption (noise, blur, exposure, light, JPEG)",
         ),
     )
+    select: str = field(
+        default="ap",
+        metadata=_cli(
+            "optimisation",
+            "the checkpoint kept: best validation macro AP ('ap'), or best validation top-1, "
+            "then AP ('top1': for a fine-tune whose AP counts second defects it does not learn)",
+            choices=["ap", "top1"],
+        ),
+    )
     max_minutes: float | None = field(
         default=None,
         metadata=_cli("optimisation", "stop after this wall time (best checkpoint is kept)"),

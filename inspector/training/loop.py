@@ -190,7 +190,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
             teacher=str(cfg.teacher) if cfg.teacher else None,
         )
     )
-    best_key, best_epoch, bad_epochs = (-1.0, 0.0), 0, 0
+    best_key, best_epoch, bad_epochs = (-1.0, -1.0, -np.inf), 0, 0
     epoch_times: list[float] = []
     for epoch in range(1, cfg.epochs + 1):
         te = time.monotonic()
@@ -244,7 +244,9 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
         val_bce = float(metrics.per_image_bce(y_val, p_val).mean())
         val_top1 = metrics.top1_accuracy(np.array([s.primary for s in val_s]), p_val)
         epoch_times.append(time.monotonic() - te)
-        key = (round(val_ap, 6), -val_bce)
+        # rounded: a difference in the 7th digit is noise, and the next criterion decides
+        first = round(val_top1, 6) if cfg.select == "top1" else round(val_ap, 6)
+        key = (first, round(val_ap, 6), -val_bce)
         improved = key > best_key
         if improved:
             best_key, best_epoch, bad_epochs = key, epoch, 0
