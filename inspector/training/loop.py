@@ -244,9 +244,7 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
         val_bce = float(metrics.per_image_bce(y_val, p_val).mean())
         val_top1 = metrics.top1_accuracy(np.array([s.primary for s in val_s]), p_val)
         epoch_times.append(time.monotonic() - te)
-        # rounded: a difference in the 7th digit is noise, and the next criterion decides
-        first = round(val_top1, 6) if cfg.select == "top1" else round(val_ap, 6)
-        key = (first, round(val_ap, 6), -val_bce)
+        key = checkpoint_key(cfg.select, val_top1, val_ap, val_bce)
         improved = key > best_key
         if improved:
             best_key, best_epoch, bad_epochs = key, epoch, 0
@@ -285,6 +283,21 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
         return None  # rank 0 evaluates and exports
     yield Progress(total_steps, total_steps, "evaluating and exporting the best checkpoint")
     return _finish(cfg, ds, net, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0)
+
+
+def checkpoint_key(select: str, top1: float, ap: float, bce: float) -> tuple[float, ...]:
+    """How an epoch ranks for the checkpoint kept (higher is better).
+
+    Rounded: a difference in the 7th digit is noise, and the next criterion decides.
+
+    >>> a, b = checkpoint_key("ap", 0.99, 0.970, 0.08), checkpoint_key("ap", 1.0, 0.969, 0.07)
+    >>> a > b
+    True
+    >>> checkpoint_key("top1", 0.99, 0.970, 0.08) > checkpoint_key("top1", 1.0, 0.969, 0.07)
+    False
+    """
+    first = round(top1, 6) if select == "top1" else round(ap, 6)
+    return (first, round(ap, 6), -bce)
 
 
 def _finish(
