@@ -204,3 +204,26 @@ def test_cli_streams_json_lines_and_reports_errors(tmp_path):
     assert "dataset folder not found" in bad.stderr and "Traceback" not in bad.stderr
     last = json.loads(bad.stdout.strip().splitlines()[-1])
     assert last["event"] == "error"
+
+
+def test_a_teacher_at_another_input_size_sees_the_plates_at_its_own_size(
+    make_imagefolder, tmp_path
+):
+    from inspector.imageio import PreprocessSpec
+    from inspector.training.loop import _load_split, teacher_targets
+    from tests.conftest import TINY_CLASSES, make_model_version
+
+    root = make_imagefolder(per_class=2, size=64)
+    ds = read_imagefolder(root)
+    samples = ds.split("train") + ds.split("val")
+    teacher = make_model_version(tmp_path / "teacher", size=48)
+    student = PreprocessSpec(size=32, channels=1, mean=(0.5,), std=(0.5,))
+    x = _load_split(samples, student)
+    soft = teacher_targets(teacher, TINY_CLASSES, samples, x, student, torch.device("cpu"))
+    # what the teacher version itself says about these files (ONNX Runtime, its own size)
+    pred = OrtPredictor(teacher, device="cpu")
+    expected = pred.predict_batch(np.stack([pred.card.preprocessing.load(s.path) for s in samples]))
+    assert soft.shape == (len(samples), 3)
+    np.testing.assert_allclose(soft, expected, atol=1e-4)
+    with pytest.raises(DatasetError, match="teacher classes"):
+        teacher_targets(teacher, ("a", "b", "c"), samples, x, student, torch.device("cpu"))

@@ -143,14 +143,8 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
     model = build_model(cfg.arch, len(ds.classes), spec.channels)
     init = load_pretrained(model, cfg.arch, cfg.pretrained, spec.channels)
     if cfg.teacher is not None:
-        teacher, tcard = load_torch_model(cfg.teacher, device=str(device))
-        if tcard.classes != ds.classes:
-            raise DatasetError(
-                f"teacher classes {tcard.classes} differ from the data's {ds.classes}"
-            )
-        soft = predict_probs(teacher, x_train, tcard.preprocessing, device)
+        soft = teacher_targets(cfg.teacher, ds.classes, train_s, x_train, spec, device)
         y_train = (1 - cfg.distill_weight) * y_train + cfg.distill_weight * torch.from_numpy(soft)
-        del teacher
     model.to(device)
     if device.type == "cuda" or cfg.arch.startswith(
         ("mobilenet", "tf_efficientnet", "efficientnet")
@@ -283,6 +277,27 @@ def train(cfg: TrainConfig, dataset: Dataset | None = None, cancel: CancelFn = n
         return None  # rank 0 evaluates and exports
     yield Progress(total_steps, total_steps, "evaluating and exporting the best checkpoint")
     return _finish(cfg, ds, net, spec, device, version, init, best_epoch, x_val, y_val, test_s, t0)
+
+
+def teacher_targets(
+    teacher_dir: Path,
+    classes: tuple[str, ...],
+    samples: list[Sample],
+    x: torch.Tensor,
+    spec: PreprocessSpec,
+    device: torch.device,
+) -> np.ndarray:
+    """The teacher version's probabilities on the (un-augmented) training plates, (N, C).
+
+    The teacher sees the plates at its own input size: a 144 px teacher shown a 128 px
+    student's plates would see every defect 11 % smaller than it was trained on.
+    """
+    teacher, tcard = load_torch_model(teacher_dir, device=str(device))
+    if tuple(tcard.classes) != tuple(classes):
+        raise DatasetError(f"teacher classes {tcard.classes} differ from the data's {classes}")
+    tspec = tcard.preprocessing
+    same = (tspec.size, tspec.interpolation) == (spec.size, spec.interpolation)
+    return predict_probs(teacher, x if same else _load_split(samples, tspec), tspec, device)
 
 
 def checkpoint_key(select: str, top1: float, ap: float, bce: float) -> tuple[float, ...]:
