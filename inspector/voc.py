@@ -33,6 +33,8 @@ __all__ = [
     "VocAnnotation",
     "VocError",
     "VocObject",
+    "annotation_beside",
+    "class_mask_beside",
     "neu_image_for_xml",
     "neu_xml_for_image",
     "read_voc",
@@ -249,3 +251,29 @@ def det_xml_for(image_path: Path, boxes_dir: Path) -> Path | None:
     """NEU-CLS ``<class>/<Prefix>_<n>.bmp`` -> NEU-DET ``<class>_<n>.xml`` (None if absent)."""
     xml = neu_xml_for_image(image_path, boxes_dir)
     return xml if xml.is_file() else None
+
+
+def annotation_beside(image_path: str | os.PathLike[str]) -> Path | None:
+    """The Pascal VOC file of an image: ``stem.xml`` beside it, or in an ``annotations`` folder
+    beside it or one level up (None when there is none)."""
+    p = Path(image_path)
+    candidates = [p.with_suffix(".xml")]
+    for name in ("annotations", "Annotations", "ANNOTATIONS"):
+        candidates += [p.parent / name / f"{p.stem}.xml", p.parent.parent / name / f"{p.stem}.xml"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def class_mask_beside(
+    image_path: str | os.PathLike[str], cls: str, shape: tuple[int, int]
+) -> np.ndarray | None:
+    """The boxes of class ``cls`` from the image's VOC file as a mask of ``shape`` (None when
+    there is no readable file or no box of that class)."""
+    xml = annotation_beside(image_path)
+    if xml is None:
+        return None
+    try:
+        ann = read_voc_annotation(xml)
+        mine = [b for b in ann.boxes() if b.label == cls]
+    except VocError:
+        return None
+    return box_mask(shape, mine, ann.size) if mine else None

@@ -124,13 +124,17 @@ def explain_job(
 
 
 def _for_view(mod: Any, path: str, cls: str, result: Any, explainer: Any) -> Heatmap:
+    from inspector.voc import class_mask_beside
+
     values = result.map(cls)
+    # a defect boxed at the border (a VOC file beside the image) is not "looking at the edges"
+    inside = class_mask_beside(path, cls, values.shape)
     method = getattr(explainer, "method", "SHAP")
     return Heatmap(
         path,
         cls,
         values,
-        bool(mod.edge_flag(values)),
+        bool(mod.edge_flag(values, inside=inside)),
         bool(result.from_cache),
         result.samples,
         result.final,

@@ -8,6 +8,13 @@
 band is 36 % of the area, so a model spreading attention evenly scores 0.36; at
 ``EDGE_FLAG_THRESHOLD`` (0.5) the band holds ~1.8× its fair share per pixel and the GUI shows
 "model looks at the edges" — the failure the course material reported.
+
+Where the class's defect boxes are known (``inside``), attribution inside them is attention on
+the defect even when the defect touches the border, so it does not count as edge attention:
+
+>>> box = np.zeros((100, 100), bool); box[:, :8] = True   # a scratch along the left edge
+>>> edge_attention(m, inside=box), edge_flag(m, inside=box)
+(0.0, False)
 """
 
 from __future__ import annotations
@@ -34,16 +41,24 @@ def edge_band_mask(shape: tuple[int, int], band: float = EDGE_BAND) -> np.ndarra
     return mask
 
 
-def edge_attention(amap: np.ndarray, band: float = EDGE_BAND) -> float:
-    """Share of positive attribution in the outer ``band`` of the image (0 when none is positive)."""
+def edge_attention(
+    amap: np.ndarray, band: float = EDGE_BAND, inside: np.ndarray | None = None
+) -> float:
+    """Share of positive attribution in the outer ``band`` of the image and outside the
+    ``inside`` mask (the class's defect boxes, when known); 0 when none is positive."""
     pos = _positive(amap)
     total = float(pos.sum())
-    return float(pos[edge_band_mask(amap.shape, band)].sum()) / total if total > 0 else 0.0
+    band_mask = edge_band_mask(amap.shape, band)
+    if inside is not None:
+        band_mask &= ~inside
+    return float(pos[band_mask].sum()) / total if total > 0 else 0.0
 
 
-def edge_flag(amap: np.ndarray, threshold: float = EDGE_FLAG_THRESHOLD) -> bool:
+def edge_flag(
+    amap: np.ndarray, threshold: float = EDGE_FLAG_THRESHOLD, inside: np.ndarray | None = None
+) -> bool:
     """True when the map's edge attention reaches ``threshold`` ("model looks at the edges")."""
-    return edge_attention(amap) >= threshold
+    return edge_attention(amap, inside=inside) >= threshold
 
 
 @dataclass(frozen=True, slots=True)

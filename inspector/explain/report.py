@@ -8,7 +8,8 @@
 
 For each image of the split: the map of its labelled class (the folder name) by the explainer's
 method (region SHAP or expected gradients), issue 12's goal figures (pointing game, in-box share),
-its edge attention, its mass-in-box ratio against the NEU-DET boxes of that class, the same ratio
+its edge attention (outside the class's boxes where they exist: a defect at the border is what
+the map should show), its mass-in-box ratio against the NEU-DET boxes of that class, the same ratio
 for Grad-CAM, and the deletion test. Medians, because a few images with a tiny box produce huge
 ratios that would dominate a mean.
 """
@@ -111,6 +112,7 @@ def explain_report(
         x = spec.apply(load_image(path))
         cam = cv2.resize(gradcam(model, x, c, device), (amap.shape[1], amap.shape[0]))
         ratio = gc_ratio = area = hit = share = float("nan")
+        mask = None  # the class's boxes: attention on a defect at the border is not edge attention
         xml = det_xml_for(path, boxes) if boxes else None
         if xml is not None:
             size, bxs = read_voc(xml)
@@ -129,10 +131,10 @@ def explain_report(
             ImageCheck(
                 str(path),
                 cls,
-                edge_attention(amap),
+                edge_attention(amap, inside=mask),
                 ratio,
                 gc_ratio,
-                edge_attention(cam),
+                edge_attention(cam, inside=mask),
                 area,
                 dele.auc_attribution,
                 dele.auc_random,
@@ -229,7 +231,7 @@ def format_report(rep: Report) -> str:
     lines.append(
         "box× = median share of positive attribution inside the labelled class's boxes / the boxes' "
         "share of the image (goal ≥ 3; ceiling = median of 1/box share, the best any map can "
-        "reach); edge = median share in the outer 10% band (flag ≥ "
+        "reach); edge = median share in the outer 10% band outside the class's boxes (flag ≥ "
         f"{EDGE_FLAG_THRESHOLD}); del/rand AUC = mean class probability while deleting 0–50% of "
         "pixels by attribution / at random (lower = map finds what matters)."
     )

@@ -8,7 +8,6 @@ the controllers in :mod:`inspector.controllers`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtGui import QImage
 
@@ -16,29 +15,25 @@ from inspector.domain import VocError
 from inspector.gui.widgets.gallery import gray_to_qimage
 from inspector.gui.widgets.image_view import VocBox
 from inspector.jobs import CancelFn, check, never
-from inspector.voc import read_voc_annotation
+from inspector.voc import annotation_beside, read_voc_annotation
 
 
 def find_voc_boxes(path: str) -> list[VocBox]:
     """Pascal VOC boxes for an image: ``stem.xml`` beside it or in a sibling annotations folder."""
-    p = Path(path)
-    candidates = [p.with_suffix(".xml")]
-    for name in ("annotations", "Annotations", "ANNOTATIONS"):
-        candidates += [p.parent / name / f"{p.stem}.xml", p.parent.parent / name / f"{p.stem}.xml"]
-    for c in candidates:
-        if c.is_file():
-            try:
-                ann = read_voc_annotation(c)
-            except VocError:
-                return []
-            boxes = []
-            for obj in ann.objects:
-                vals = obj.box.pixels() if obj.box else None
-                if vals is None:  # no <bndbox>, or a non-numeric, NaN or inf one: nothing to draw
-                    continue
-                boxes.append(VocBox(obj.label or "?", *vals))
-            return boxes
-    return []
+    xml = annotation_beside(path)
+    if xml is None:
+        return []
+    try:
+        ann = read_voc_annotation(xml)
+    except VocError:
+        return []
+    boxes = []
+    for obj in ann.objects:
+        vals = obj.box.pixels() if obj.box else None
+        if vals is None:  # no <bndbox>, or a non-numeric, NaN or inf one: nothing to draw
+            continue
+        boxes.append(VocBox(obj.label or "?", *vals))
+    return boxes
 
 
 @dataclass(frozen=True, slots=True)

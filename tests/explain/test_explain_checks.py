@@ -78,3 +78,26 @@ def test_deletion_prefers_a_map_that_points_at_what_matters():
     good[:, :10] = 1.0
     d = deletion_test(lambda b: b[:, 0, :, :10].mean(axis=(1, 2)), x, good)
     assert d.beats_random
+
+
+def test_a_defect_boxed_at_the_border_is_not_looking_at_the_edges(tmp_path):
+    from inspector.voc import class_mask_beside
+
+    plate = tmp_path / "Sc_1.bmp"
+    plate.write_bytes(b"")  # only its name matters here: the annotation is found beside it
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "Sc_1.xml").write_text(
+        "<annotation><size><width>200</width><height>200</height></size>"
+        "<object><name>scratches</name><bndbox><xmin>1</xmin><ymin>1</ymin>"
+        "<xmax>16</xmax><ymax>200</ymax></bndbox></object></annotation>"
+    )
+    amap = np.zeros((100, 100))
+    amap[:, :6] = 1.0  # the evidence: the scratch along the left border
+    assert edge_flag(amap)  # box-blind, it reads as "looks at the edges"
+    mask = class_mask_beside(plate, "scratches", amap.shape)
+    assert mask is not None and mask[:, :8].all() and not mask[:, 9:].any()
+    assert edge_attention(amap, inside=mask) == 0.0 and not edge_flag(amap, inside=mask)
+    # another class has no box here: its map at the border is still flagged
+    assert class_mask_beside(plate, "inclusion", amap.shape) is None
+    amap[:, -6:] = 1.0  # half the evidence on the right border, outside the scratch's box
+    assert edge_attention(amap, inside=mask) == pytest.approx(0.5) and edge_flag(amap, inside=mask)
