@@ -163,9 +163,10 @@ def run(args: argparse.Namespace) -> int:
         x1 = decode()[None]
         # Interleaved blocks: a load change on a shared machine hits both sessions alike.
         t_app1, t_ort1 = [], []
+        block = max(1, args.repeats // 5)
         for _ in range(5):
-            t_app1 += _timeit(lambda: app.logits(x1), args.repeats // 5)
-            t_ort1 += _timeit(lambda: pred.logits(x1), args.repeats // 5)
+            t_app1 += _timeit(lambda: app.logits(x1), block)
+            t_ort1 += _timeit(lambda: pred.logits(x1), block)
         t_app_e2e = _timeit(lambda: app.predict_batch(decode()[None]), args.repeats)
         t_e2e = _timeit(lambda: pred.predict_batch(decode()[None]), args.repeats)
         folder_ips = _folder_rate(model_dir, args.device, paths, args.folder_images)
