@@ -68,9 +68,19 @@ def test_export_model_reexports_with_a_new_version(tiny_model_dir, tmp_path):
     assert card["metrics"]["onnx_parity_max_abs_diff"] < 1e-4
 
 
-def test_bench_prints_the_table(tiny_model_dir):
-    r = inspector("bench", "--model", str(tiny_model_dir), "--repeats", "20", "--threads", "1")
+def test_bench_prints_the_table(tiny_model_dir, tmp_path):
+    from tests.conftest import make_model_version
+
+    other = make_model_version(tmp_path / "other", size=40, version="tiny-40")
+    r = inspector(
+        "bench", "--model", str(tiny_model_dir), "--model", str(other), "--repeats", "20",
+        "--threads", "1", "--folder-images", "32",
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
+    # two models side by side: one column each, every row filled for both
+    assert "| measure | tiny-test | tiny-40 |" in r.stdout
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    assert all(line.count("|") == 4 for line in rows)
     for needle in (
         "decode + preprocess",
         "ORT batch-1, p50 / p95** (what predict and the window run",

@@ -6,6 +6,9 @@ table: decode+preprocess; ORT batch-1 p50/p95 and end-to-end batch-1 p50 of the 
 for reference; ORT batch-32 throughput; folder scoring through the parallel pipeline; torch
 eager batch-1 p50 of the same weights at equal thread counts and the ORT speed-ups; FLOPs per
 image and achieved GFLOP/s. Ratios are meaningful; absolute times only with the machine.
+
+``--model A --model B`` measures several versions in one run, one column each; their batch-1
+sessions are timed in interleaved blocks, so the columns compare within the same minutes.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import os
 import platform
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +30,11 @@ from inspector.commands.argtypes import positive_int
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure inference speed of a model version")
     p.add_argument(
-        "--model", metavar="DIR", help="model version folder (default: the shipped model)"
+        "--model",
+        metavar="DIR",
+        action="append",
+        help="model version folder (default: the shipped model); repeat it to measure several "
+        "side by side in one run",
     )
     p.add_argument("--images", nargs="*", type=Path, help="sample images (default: generated)")
     p.add_argument("--repeats", type=positive_int, default=300, help="batch-1 timing repeats")
@@ -137,79 +146,117 @@ def _torch_rows(
     return rows
 
 
+@dataclass
+class _Subject:
+    """One model version under test: its sessions and what was measured on it."""
+
+    model_dir: Path
+    pred: Any  # the plain session (dynamic batch, ``threads`` threads)
+    app: Any  # the product's session (1 thread, batch axis fixed)
+    x1: np.ndarray | None = None
+    decode: Any = None  # () -> one preprocessed plate, the next sample file each call
+    folder_ips: float = 0.0
+    t: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def spec(self):
+        return self.pred.card.preprocessing
+
+
 def run(args: argparse.Namespace) -> int:
     from inspector.imageio import load_image
     from inspector.registry import default_model_dir
     from inspector.runtime.ort import OrtPredictor
     from inspector.runtime.pipeline import CHUNK, default_workers
 
-    model_dir = Path(args.model) if args.model else default_model_dir()
+    dirs = [Path(m) for m in args.model] if args.model else [default_model_dir()]
     threads = args.threads or os.cpu_count() or 1
-    # device="cuda" where CUDA cannot run raises ModelError: one line and exit 2 via __main__
-    pred = OrtPredictor(model_dir, device=args.device, threads=threads)
-    # What the window and the store's scoring open (controllers.scoring.load_predictor): one
-    # intra-op thread, graphs with the batch axis fixed, so a single plate runs a batch-1 graph.
-    app = OrtPredictor(model_dir, device=args.device, threads=1, static_batch=CHUNK)
-    spec = pred.card.preprocessing
-    rows: list[tuple[str, str]] = []
+    # device="cuda" where CUDA cannot run raises ModelError: one line and exit 2 via __main__.
+    # app: what the window and the store's scoring open (controllers.scoring.load_predictor):
+    # one intra-op thread, graphs with the batch axis fixed, so a single plate runs batch 1.
+    subjects = [
+        _Subject(
+            d,
+            OrtPredictor(d, device=args.device, threads=threads),
+            OrtPredictor(d, device=args.device, threads=1, static_batch=CHUNK),
+        )
+        for d in dirs
+    ]
     with tempfile.TemporaryDirectory() as tmpd:
         paths = _sample_images(args.images, Path(tmpd))
         it = iter(range(10**9))
+        for s in subjects:
 
-        def decode():
-            return spec.apply(load_image(paths[next(it) % len(paths)]))
+            def decode(spec=s.spec):
+                return spec.apply(load_image(paths[next(it) % len(paths)]))
 
-        t_dec = _timeit(decode, args.repeats)
-        x1 = decode()[None]
-        # Interleaved blocks: a load change on a shared machine hits both sessions alike.
-        t_app1, t_ort1 = [], []
+            s.t["decode"] = _timeit(decode, args.repeats)
+            s.x1 = decode()[None]
+            s.decode = decode
+        # Interleaved blocks, every session of every model in turn: a load change on a shared
+        # machine hits them all alike.
         block = max(1, args.repeats // 5)
         for _ in range(5):
-            t_app1 += _timeit(lambda: app.logits(x1), block)
-            t_ort1 += _timeit(lambda: pred.logits(x1), block)
-        t_app_e2e = _timeit(lambda: app.predict_batch(decode()[None]), args.repeats)
-        t_e2e = _timeit(lambda: pred.predict_batch(decode()[None]), args.repeats)
-        folder_ips = _folder_rate(model_dir, args.device, paths, args.folder_images)
-    x32 = np.repeat(x1, 32, axis=0)
-    t_ort32 = _timeit(
-        lambda: pred.logits(x32, batch_size=32), max(10, args.repeats // 10), warmup=3
-    )
-    ips32 = 32 / float(np.median(t_ort32))
-
-    rows += [
-        ("execution provider", f"{pred.providers[0]} ({pred.precision})"),
-        ("decode + preprocess, p50", f"{_pct(t_dec, 50):.3f} ms"),
-        (
-            "**ORT batch-1, p50 / p95** (what predict and the window run: "
-            "1 intra-op thread, batch axis fixed)",
-            f"{_pct(t_app1, 50):.3f} / {_pct(t_app1, 95):.3f} ms",
-        ),
-        (
-            "**end-to-end batch-1 (file -> probabilities), p50**, the same session",
-            f"{_pct(t_app_e2e, 50):.3f} ms",
-        ),
-        (
-            f"a plain session (dynamic batch, {threads} threads): ORT / end-to-end p50",
-            f"{_pct(t_ort1, 50):.3f} / {_pct(t_e2e, 50):.3f} ms",
-        ),
-        ("ORT batch-32 throughput (plain session)", f"{ips32:,.0f} images/s"),
-        (
-            "folder scoring, files -> predictions (parallel pipeline, "
-            f"{default_workers()} workers, chunk {CHUNK})",
-            f"{folder_ips:,.0f} images/s",
-        ),
-    ]
-    if not args.no_torch:
-        rows += _torch_rows(model_dir, x1, threads, t_app1, t_ort1, ips32, args.repeats)
-    print(
-        f"model {pred.version} ({pred.card.architecture}, {spec.size}x{spec.size}x{spec.channels}) "
-        f"on {pred.device} ({pred.device_reason})"
-    )
+            for s in subjects:
+                s.t.setdefault("app1", []).extend(_timeit(lambda s=s: s.app.logits(s.x1), block))
+                s.t.setdefault("ort1", []).extend(_timeit(lambda s=s: s.pred.logits(s.x1), block))
+        for s in subjects:
+            s.t["app_e2e"] = _timeit(
+                lambda s=s: s.app.predict_batch(s.decode()[None]), args.repeats
+            )
+            s.t["e2e"] = _timeit(lambda s=s: s.pred.predict_batch(s.decode()[None]), args.repeats)
+            s.folder_ips = _folder_rate(s.model_dir, args.device, paths, args.folder_images)
+    tables = []
+    for s in subjects:
+        x32 = np.repeat(s.x1, 32, axis=0)
+        t32 = _timeit(
+            lambda s=s, x32=x32: s.pred.logits(x32, batch_size=32),
+            max(10, args.repeats // 10),
+            warmup=3,
+        )
+        ips32 = 32 / float(np.median(t32))
+        t_app1, t_ort1 = s.t["app1"], s.t["ort1"]
+        rows = [
+            ("execution provider", f"{s.pred.providers[0]} ({s.pred.precision})"),
+            ("decode + preprocess, p50", f"{_pct(s.t['decode'], 50):.3f} ms"),
+            (
+                "**ORT batch-1, p50 / p95** (what predict and the window run: "
+                "1 intra-op thread, batch axis fixed)",
+                f"{_pct(t_app1, 50):.3f} / {_pct(t_app1, 95):.3f} ms",
+            ),
+            (
+                "**end-to-end batch-1 (file -> probabilities), p50**, the same session",
+                f"{_pct(s.t['app_e2e'], 50):.3f} ms",
+            ),
+            (
+                f"a plain session (dynamic batch, {threads} threads): ORT / end-to-end p50",
+                f"{_pct(t_ort1, 50):.3f} / {_pct(s.t['e2e'], 50):.3f} ms",
+            ),
+            ("ORT batch-32 throughput (plain session)", f"{ips32:,.0f} images/s"),
+            (
+                "folder scoring, files -> predictions (parallel pipeline, "
+                f"{default_workers()} workers, chunk {CHUNK})",
+                f"{s.folder_ips:,.0f} images/s",
+            ),
+        ]
+        if not args.no_torch:
+            rows += _torch_rows(s.model_dir, s.x1, threads, t_app1, t_ort1, ips32, args.repeats)
+        tables.append(rows)
+    for s in subjects:
+        spec = s.spec
+        print(
+            f"model {s.pred.version} ({s.pred.card.architecture}, "
+            f"{spec.size}x{spec.size}x{spec.channels}) on {s.pred.device} ({s.pred.device_reason})"
+        )
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {threads} threads, "
         f"{platform.python_implementation()} {platform.python_version()}\n"
     )
-    print("| measure | value |\n|---|---|")
-    for k, v in rows:
-        print(f"| {k} | {v} |")
+    if len(subjects) == 1:
+        print("| measure | value |\n|---|---|")
+    else:
+        print("| measure | " + " | ".join(s.pred.version for s in subjects) + " |")
+        print("|---|" + "---|" * len(subjects))
+    for r, (name, _) in enumerate(tables[0]):
+        print(f"| {name} | " + " | ".join(t[r][1] for t in tables) + " |")
     return 0
