@@ -11,10 +11,12 @@ between batches with :class:`~inspector.jobs.Cancelled` when its ``cancel`` call
     done.model_dir        # 'runs/a/model'
 
 Multi-label: sigmoid outputs + BCE. AdamW with linear warm-up then cosine decay, early stopping
-on validation macro AP (ties broken by validation BCE, since AP saturates at 1.0 on NEU), fixed
+on validation macro AP (ties broken by validation BCE, since AP saturates at 1.0 on NEU; with
+``select="top1"``, validation top-1 first: :func:`checkpoint_key`), fixed
 seeds, atomic checkpoints (safetensors, tmp file + os.replace). Optional offline distillation:
 a teacher model version's probabilities on the (un-augmented) training images are mixed into the
-targets; flips and rotations do not change a plate's labels, so those targets stay valid.
+targets; flips and rotations do not change a plate's labels, so those targets stay valid. The
+teacher sees the plates at its own input size (:func:`teacher_targets`).
 """
 
 from __future__ import annotations
