@@ -66,21 +66,7 @@ def child(tmp: Path) -> int:
     model_dir = model(tmp)
     from PySide6.QtCore import QTimer
 
-    from inspector.gui import app as gui_app
-    from inspector.gui.settings import Settings
-
-    Settings(user="Ana Silva", role="inspector").save()
-    qapp = gui_app.create_app()
-    win = gui_app.build_window(tmp / "ws", Settings.load(), model_dir)
-    win.resize(1440, 860)
-    win.show()
-    OUT.mkdir(parents=True, exist_ok=True)
-
-    def wait(cond, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not cond() and time.monotonic() < end:
-            qapp.processEvents()
-            time.sleep(0.02)
+    qapp, win, wait = open_window(tmp / "ws", model_dir, user="Ana Silva", role="inspector")
 
     wait(lambda: win.isVisible(), 5)
     win.inspect.welcome.grab().save(str(OUT / "welcome.png"))
@@ -118,6 +104,32 @@ def child(tmp: Path) -> int:
     qapp.processEvents()
     win.close()
     return 0
+
+
+def open_window(ws: Path, model_dir: str, user: str, role: str, size=(1440, 860), **settings):
+    """The real window on workspace ``ws``, shown at ``size``, with OUT ready.
+
+    Returns ``(qapp, win, wait)``; ``wait(cond, seconds)`` pumps events until ``cond()`` holds or
+    the time is up, and returns whether it holds.
+    """
+    from inspector.gui import app as gui_app
+    from inspector.gui.settings import Settings
+
+    Settings(user=user, role=role, **settings).save()
+    qapp = gui_app.create_app()
+    win = gui_app.build_window(ws, Settings.load(), model_dir)
+    win.resize(*size)
+    win.show()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    def wait(cond, seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while not cond() and time.monotonic() < end:
+            qapp.processEvents()
+            time.sleep(0.02)
+        return bool(cond())
+
+    return qapp, win, wait
 
 
 def settle(qapp, seconds: float = 0.4) -> None:

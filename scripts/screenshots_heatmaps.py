@@ -15,13 +15,12 @@ from __future__ import annotations
 import csv
 import shutil
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _xvfb import run_child
-from screenshots import OUT, REPO, model, settle
+from screenshots import OUT, REPO, model, open_window, settle
 from screenshots_review import NEU
 
 BOXES = REPO.parent / "shared" / "data" / "neu-det-annotations"
@@ -77,23 +76,11 @@ def child(tmp: Path) -> int:
     from PySide6.QtCore import QRect, Qt
     from PySide6.QtGui import QColor, QFont, QImage, QPainter
 
-    from inspector.gui import app as gui_app
-    from inspector.gui.settings import Settings
     from inspector.registry import read_card
 
-    Settings(user="Ana Silva", role="inspector").save()
-    qapp = gui_app.create_app()
-    win = gui_app.build_window(tmp / "ws", Settings.load(), model_dir)
-    win.resize(*SIZE)
-    win.show()
-    OUT.mkdir(parents=True, exist_ok=True)
-
-    def wait(cond, seconds: float) -> bool:
-        end = time.monotonic() + seconds
-        while not cond() and time.monotonic() < end:
-            qapp.processEvents()
-            time.sleep(0.02)
-        return bool(cond())
+    qapp, win, wait = open_window(
+        tmp / "ws", model_dir, user="Ana Silva", role="inspector", size=SIZE
+    )
 
     ctl, view = win.controller, win.inspect
     iv = view.image_view

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _xvfb import run_child
-from screenshots import OUT, REPO, model, settle
+from screenshots import OUT, REPO, model, open_window, settle
 
 NEU = REPO.parent / "shared" / "data" / "neu-cls"
 PER_CLASS = 10
@@ -86,21 +85,7 @@ def child(tmp: Path) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from inspector.gui import app as gui_app
-    from inspector.gui.settings import Settings
-
-    Settings(user="Ana Silva", role="annotator").save()
-    qapp = gui_app.create_app()
-    win = gui_app.build_window(ws, Settings.load(), model_dir)
-    win.resize(1440, 860)
-    win.show()
-    OUT.mkdir(parents=True, exist_ok=True)
-
-    def wait(cond, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not cond() and time.monotonic() < end:
-            qapp.processEvents()
-            time.sleep(0.02)
+    qapp, win, wait = open_window(ws, model_dir, user="Ana Silva", role="annotator")
 
     wait(lambda: win.controller.predictor is not None, 60)
     win.views.setCurrentWidget(win.top_losses)

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _xvfb import run_child
-from screenshots import OUT, REPO, settle
+from screenshots import OUT, REPO, open_window, settle
 
 NEU = REPO.parent / "shared" / "data" / "neu-cls"
 
@@ -84,21 +84,9 @@ def child(tmp: Path) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from inspector.gui import app as gui_app
-    from inspector.gui.settings import Settings
-
-    Settings(user="Sam Reyes", role="supervisor", prepare_heatmaps=False).save()
-    qapp = gui_app.create_app()
-    win = gui_app.build_window(ws, Settings.load(), model_dir)
-    win.resize(1440, 860)
-    win.show()
-    OUT.mkdir(parents=True, exist_ok=True)
-
-    def wait(cond, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not cond() and time.monotonic() < end:
-            qapp.processEvents()
-            time.sleep(0.02)
+    qapp, win, wait = open_window(
+        ws, model_dir, user="Sam Reyes", role="supervisor", prepare_heatmaps=False
+    )
 
     sup = win.supervisor
     wait(lambda: win.controller.predictor is not None, 60)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _xvfb import run_child
-from screenshots import OUT, settle
+from screenshots import OUT, open_window, settle
 
 ODD = "odd_plate.png"
 
@@ -82,21 +81,9 @@ def child(tmp: Path) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from inspector.gui import app as gui_app
-    from inspector.gui.settings import Settings
-
-    Settings(user="Sam Reyes", role="supervisor", prepare_heatmaps=False).save()
-    qapp = gui_app.create_app()
-    win = gui_app.build_window(ws, Settings.load(), model_dir)
-    win.resize(1440, 860)
-    win.show()
-    OUT.mkdir(parents=True, exist_ok=True)
-
-    def wait(cond, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not cond() and time.monotonic() < end:
-            qapp.processEvents()
-            time.sleep(0.02)
+    qapp, win, wait = open_window(
+        ws, model_dir, user="Sam Reyes", role="supervisor", prepare_heatmaps=False
+    )
 
     ctl, view = win.controller, win.inspect
     wait(lambda: ctl.predictor is not None, 60)
