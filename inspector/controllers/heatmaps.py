@@ -106,6 +106,7 @@ def explain_job(
     here, in the worker, the first time only.
     """
     mod = _module()
+    boxes: dict = {}  # map shape -> the class's box mask: the VOC file is read once a job
     try:
         explainer = _explainer(model_dir, workspace, method)
         job = explainer.explain(path, cancel=cancel)
@@ -113,9 +114,9 @@ def explain_job(
             try:
                 item = next(job)
             except StopIteration as stop:
-                return _for_view(mod, path, cls, stop.value, explainer)
+                return _for_view(mod, path, cls, stop.value, explainer, boxes)
             if isinstance(item, Partial):  # a first look while the map refines
-                item = Partial(_for_view(mod, path, cls, item.value, explainer))
+                item = Partial(_for_view(mod, path, cls, item.value, explainer, boxes))
             yield item
     except ImportError as exc:
         raise ExplanationsUnavailable(
@@ -123,12 +124,14 @@ def explain_job(
         ) from None
 
 
-def _for_view(mod: Any, path: str, cls: str, result: Any, explainer: Any) -> Heatmap:
+def _for_view(mod: Any, path: str, cls: str, result: Any, explainer: Any, boxes: dict) -> Heatmap:
     from inspector.voc import class_mask_beside
 
     values = result.map(cls)
     # a defect boxed at the border (a VOC file beside the image) is not "looking at the edges"
-    inside = class_mask_beside(path, cls, values.shape)
+    if values.shape not in boxes:
+        boxes[values.shape] = class_mask_beside(path, cls, values.shape)
+    inside = boxes[values.shape]
     method = getattr(explainer, "method", "SHAP")
     return Heatmap(
         path,
