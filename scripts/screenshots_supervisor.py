@@ -38,6 +38,8 @@ def seed(ws: Path, model_dir: str) -> None:
     from inspector.runtime.ort import OrtPredictor
     from inspector.store import LabelStore
     from inspector.store.importers import iter_import
+    from inspector.store.predictions import DEFAULT_BAND, DEFAULT_NONE_OVER_BAND
+    from inspector.store.scoring import doubt
 
     t0 = time.monotonic()
     store = LabelStore.open(ws)
@@ -56,7 +58,9 @@ def seed(ws: Path, model_dir: str) -> None:
     # the people decide mostly on plates the model was unsure about, and some at random
     doubtful = sorted(
         preds,
-        key=lambda p: min(abs(a - t) for a, t in zip(p.probabilities, p.thresholds, strict=True)),
+        key=lambda p: doubt(
+            p.probabilities, p.thresholds, band=DEFAULT_BAND, none_over_band=DEFAULT_NONE_OVER_BAND
+        ),
     )
     chosen = [p.path for p in doubtful[:150]] + list(rng.choice(paths, 150, replace=False))
     for i, path in enumerate(dict.fromkeys(chosen)):

@@ -24,6 +24,8 @@ from inspector.controllers.signals import Signal
 from inspector.controllers.supervision import QueueFilter, QueueItem, Supervision
 from inspector.domain import NO_DEFECT, InspectorError, Prediction
 from inspector.jobs import CancelFn, Runner, never
+from inspector.store.predictions import DEFAULT_BAND, DEFAULT_NONE_OVER_BAND
+from inspector.store.scoring import band_edges, logit
 
 #: Items per page of the queue.
 PAGE_SIZE = 100
@@ -68,21 +70,25 @@ def unfamiliar_reason(item: QueueItem) -> str:
     return f"{UNFAMILIAR_REASON}: the model has not seen plates like this ({score})"
 
 
-def reasons(item: QueueItem, band: float = 0.1, none_band: float = 0.2) -> list[str]:
-    """Why the item is in the queue, in words (the store's doubt rule, spelled out): an
-    unfamiliar plate first (its probabilities deserve doubt), then "low confidence" ones."""
+def reasons(
+    item: QueueItem, band: float = DEFAULT_BAND, none_band: float = DEFAULT_NONE_OVER_BAND
+) -> list[str]:
+    """Why the item is in the queue, in words (the store's doubt rule, spelled out, with the
+    log-odds bands shown as the probabilities they span): an unfamiliar plate first (its
+    probabilities deserve doubt), then "low confidence" ones."""
     out = [r for r in (unfamiliar_reason(item),) if r]
     if "edge" in item.flags:
         out.append("heatmap looks at the plate's edges")
     low = LOW_CONFIDENCE_REASON
-    gaps = {c: item.probabilities[c] - item.thresholds[c] for c in item.probabilities}
+    gaps = {c: logit(item.probabilities[c]) - logit(item.thresholds[c]) for c in item.probabilities}
     near = []
     for c, g in sorted(gaps.items(), key=lambda kv: abs(kv[1])):
         if abs(g) <= band:
             near.append(c)
+            lo, hi = band_edges(item.thresholds[c], band)
             out.append(
-                f"{low}: {c} {item.probabilities[c]:.2f} within ±{band:.2f} of "
-                f"{item.thresholds[c]:.2f}"
+                f"{low}: {c} {item.probabilities[c]:.2f}, between {lo:.2f} and {hi:.2f} "
+                f"around its threshold {item.thresholds[c]:.2f}"
             )
     if gaps and max(gaps.values()) < 0:
         c = max(gaps, key=lambda k: gaps[k])
@@ -123,7 +129,10 @@ class ReviewQueueController:
         self.model_version = ""
         self.workspace = ""
         self.heatmap_class = ""
-        self.bands = (0.1, 0.2)  # the workspace's low-confidence bands, read with the service
+        self.bands = (
+            DEFAULT_BAND,
+            DEFAULT_NONE_OVER_BAND,
+        )  # the workspace's, read with the service
         # -- what the view listens to --
         self.page_changed = Signal()  # (items, offset, total)
         self.count_changed = Signal()  # (total)

@@ -402,6 +402,16 @@ def _m10(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration("low-confidence doubt measured in log-odds")
+def _m11(conn: sqlite3.Connection) -> None:
+    # Every stored doubt was a probability gap; the queue now reads log-odds gaps, so each is
+    # recomputed (one pass over the predictions, inside this step's transaction). Imported here:
+    # the table modules import this one's neighbours, not the other way round.
+    from inspector.store import predictions
+
+    predictions.rescore_doubt(conn, *predictions.bands(conn))
+
+
 #: The schema version this code writes.
 SCHEMA_VERSION = len(MIGRATIONS)
 

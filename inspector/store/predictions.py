@@ -21,8 +21,13 @@ from inspector.store.errors import StoreError
 from inspector.store.records import ModelStatus, ModelVersion
 from inspector.store.scoring import bce, doubt, mask_of
 
-DEFAULT_BAND = 0.1
-DEFAULT_NONE_OVER_BAND = 0.2
+#: The low-confidence bands, in log-odds (:func:`inspector.store.scoring.doubt`): 0.5 is
+#: 0.38-0.62 around a threshold of 0.5, 0.87-0.96 around 0.93, 0.13-0.29 around 0.2.
+DEFAULT_BAND = 0.5
+DEFAULT_NONE_OVER_BAND = 1.0
+#: Settings keys of the bands. The keys of the first rule (``low_conf_band``,
+#: ``none_over_band``) held probabilities and are no longer read.
+BAND_KEYS = ("low_conf_logit_band", "none_over_logit_band")
 #: A prediction flag set when the image's heatmap looks at the plate's edges; such a prediction
 #: gets doubt 0, so it heads the low-confidence queue whatever its probabilities.
 EDGE_FLAG = "edge"
@@ -87,10 +92,10 @@ def model_class_ids(conn: sqlite3.Connection, classes: ClassIndex) -> dict[int, 
 
 
 def bands(conn: sqlite3.Connection) -> tuple[float, float]:
-    vals = settings.get_many(conn, ["low_conf_band", "none_over_band"])
+    vals = settings.get_many(conn, list(BAND_KEYS))
     return (
-        float(vals.get("low_conf_band", DEFAULT_BAND)),
-        float(vals.get("none_over_band", DEFAULT_NONE_OVER_BAND)),
+        float(vals.get(BAND_KEYS[0], DEFAULT_BAND)),
+        float(vals.get(BAND_KEYS[1], DEFAULT_NONE_OVER_BAND)),
     )
 
 
@@ -314,8 +319,8 @@ def set_flag(
 
 def set_bands(conn: sqlite3.Connection, band: float, none_band: float) -> int:
     """Store the low-confidence queue's bands and rescore every prediction's doubt."""
-    settings.put(conn, "low_conf_band", str(band))
-    settings.put(conn, "none_over_band", str(none_band))
+    settings.put(conn, BAND_KEYS[0], str(band))
+    settings.put(conn, BAND_KEYS[1], str(none_band))
     return rescore_doubt(conn, band, none_band)
 
 

@@ -397,9 +397,11 @@ class LabelStore:
         )
 
     def set_low_confidence_bands(self, band: float, none_over_band: float) -> int:
-        """Configure the low-confidence queue; rescores all stored predictions (one transaction)."""
-        if not (0 < band < 1 and 0 < none_over_band < 1):
-            raise StoreError("bands must be between 0 and 1")
+        """Configure the low-confidence queue (bands in log-odds, see
+        :func:`inspector.store.scoring.doubt`); rescores all stored predictions (one
+        transaction)."""
+        if not (0 < band <= 5 and 0 < none_over_band <= 5):
+            raise StoreError("bands must be above 0 and at most 5 (log-odds)")
         with self.transaction() as conn:
             return predictions.set_bands(conn, band, none_over_band)
 

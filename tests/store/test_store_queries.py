@@ -93,8 +93,9 @@ def test_top_losses_descending_and_follow_label_changes(scored):
 
 
 def test_low_confidence_queue_and_review_removes_it(scored):
-    # b: 0.05 over a threshold (half the 0.1 band); c: nothing over, patches 0.08 below
-    # (0.4 of the 0.2 "none over" band), so c is the more doubtful. a, d, e are confident.
+    # In log-odds: b is 0.20 over a threshold (0.4 of the 0.5 band); c has nothing over,
+    # patches 0.32 below (0.32 of the 1.0 "none over" band), so c is the more doubtful.
+    # a, d, e are confident.
     assert names(scored.low_confidence()) == ["c.bmp", "b.bmp"]
     scored.review("c.bmp", "approve", user="sue")
     assert names(scored.low_confidence()) == ["b.bmp"]
@@ -105,8 +106,27 @@ def test_low_confidence_queue_and_review_removes_it(scored):
 def test_low_confidence_band_is_configurable(scored):
     scored.set_low_confidence_bands(0.01, 0.01)
     assert scored.low_confidence() == []
-    scored.set_low_confidence_bands(0.1, 0.2)
+    scored.set_low_confidence_bands(0.5, 1.0)
     assert names(scored.low_confidence()) == ["c.bmp", "b.bmp"]
+    with pytest.raises(StoreError, match="log-odds"):
+        scored.set_low_confidence_bands(0, 1.0)
+
+
+def test_a_sure_plate_of_a_class_with_a_high_threshold_is_not_doubtful(store):
+    # The shipped model's rolled-in scale threshold is 0.93: as a probability gap every sure
+    # rolled-in scale plate (0.99) was "within 0.1" of it and the queue held a fifth of NEU.
+    thresholds = (0.5, 0.5, 0.2, 0.5, 0.93, 0.5)
+    store.register_model("m1", classes=NEU_CLASSES, thresholds=thresholds, status="active")
+    probs = {
+        "sure.bmp": (0.01, 0.01, 0.05, 0.01, 0.99, 0.01),
+        "unsure.bmp": (0.01, 0.01, 0.05, 0.01, 0.95, 0.01),  # 0.35 log-odds over 0.93
+        "patchy.bmp": (0.01, 0.01, 0.26, 0.01, 0.01, 0.01),  # 0.34 log-odds over 0.20
+        "clean.bmp": (0.01, 0.01, 0.12, 0.01, 0.01, 0.90),  # patches 0.6 log-odds under
+    }
+    for p, v in probs.items():
+        store.add_image(p)
+        store.add_predictions([Prediction(p, NEU_CLASSES, v, thresholds, "m1")])
+    assert set(names(store.low_confidence())) == {"unsure.bmp", "patchy.bmp"}
 
 
 def test_queues_use_the_active_model_and_follow_promotion(scored):

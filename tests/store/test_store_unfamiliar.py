@@ -119,3 +119,30 @@ def test_a_workspace_from_before_the_scores_is_upgraded_keeping_every_prediction
         assert s.prediction("/p/3.bmp").is_unfamiliar
         assert not s.prediction("/p/2.bmp").is_unfamiliar
         assert s._conn.execute("SELECT count(*) FROM predictions").fetchone()[0] == 5
+
+
+def test_an_upgraded_workspace_measures_doubt_in_log_odds(ws):
+    before = next(i for i, m in enumerate(MIGRATIONS) if "log-odds" in m.name)
+    ws.mkdir()
+    db = ws / "inspector.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    migrate(conn, db, upto=before)
+    then = "2026-11-01T00:00:00+00:00"
+    thresholds = [0.5, 0.5, 0.5, 0.5, 0.93, 0.5]
+    conn.execute(
+        "INSERT INTO model_versions (name, status, classes, thresholds, created_at)"
+        " VALUES ('m1', 'active', ?, ?, ?)",
+        (json.dumps(NEU_CLASSES), json.dumps(thresholds), then),
+    )
+    sure = [0.01, 0.01, 0.01, 0.01, 0.99, 0.01]  # the old rule: 0.06 from 0.93, doubt 0.6
+    conn.execute("INSERT INTO images (path, added_at) VALUES ('/p/s.bmp', ?)", (then,))
+    conn.execute("INSERT INTO current_labels (image_id) VALUES (1)")
+    conn.execute(
+        "INSERT INTO predictions (image_id, model_id, probabilities, pred_mask, max_prob,"
+        " doubt, created_at) VALUES (1, 1, ?, 16, 0.99, 0.6, ?)",
+        (json.dumps(sure), then),
+    )
+    conn.close()
+    with LabelStore.open(ws) as s:
+        assert s.low_confidence() == []  # rescored on opening: 2.0 log-odds over 0.93
+        assert s._conn.execute("SELECT doubt FROM predictions").fetchone()[0] > 1
