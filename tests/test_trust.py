@@ -186,3 +186,35 @@ def test_fit_trust_keeps_the_validation_decisions_and_records_the_card_fields(tr
     assert unf["output"] == "unfamiliar" and math.isfinite(unf["threshold"])
     assert unf["val_flagged"] <= 0.1 and unf["n_train"] == 36
     assert all(0 < t < 1 for t in trust.thresholds)
+
+
+def test_export_model_keeps_the_unfamiliar_score_read_back_from_the_graph(trusted, tmp_path):
+    from .test_cli import inspector
+
+    out, trust, spec, x_val = trusted
+    r = inspector("export", "model", str(out), "--out", str(tmp_path / "v2"), "--version", "v2")
+    assert r.returncode == 0, r.stderr
+    assert "without the unfamiliar-plate score" not in r.stdout
+    card = read_card(tmp_path / "v2")
+    assert card.unfamiliar["threshold"] == trust.unfamiliar["threshold"]
+    x = np.stack([spec.normalize(a) for a in x_val])
+    _, before = OrtPredictor(out, device="cpu").scores(x)
+    _, after = OrtPredictor(tmp_path / "v2", device="cpu").scores(x)
+    np.testing.assert_allclose(after, before, rtol=1e-4)
+
+
+def test_export_model_without_statistics_in_the_graph_says_so_and_drops_the_promise(
+    tiny_model_dir, tmp_path
+):
+    import shutil
+
+    from .test_cli import inspector
+
+    d = tmp_path / "v"
+    shutil.copytree(tiny_model_dir, d)
+    write_card(d, replace(read_card(d), unfamiliar={"output": "unfamiliar", "threshold": 2.0}))
+    r = inspector("export", "model", str(d), "--out", str(tmp_path / "v2"))
+    assert r.returncode == 0, r.stderr
+    assert "without the unfamiliar-plate score" in r.stdout and "calibrate" in r.stdout
+    assert not read_card(tmp_path / "v2").unfamiliar
+    OrtPredictor(tmp_path / "v2", device="cpu")  # loads: the card promises nothing it lacks

@@ -1,7 +1,8 @@
 """``inspector export model RUN_OR_CHECKPOINT --out DIR`` (and ``inspector export data``, the store's).
 
 ``model`` re-exports a trained run (its best checkpoint + the card written at the end of training)
-to a model version folder: ONNX with a parity check against torch, safetensors, card.json.
+to a model version folder: ONNX with a parity check against torch, safetensors, card.json. The
+unfamiliar-plate statistics, which only the source's ONNX graph holds, are read back from it.
 """
 
 from __future__ import annotations
@@ -51,12 +52,22 @@ def run_model(args: argparse.Namespace) -> int:
     if args.version:
         card = replace(card, version=args.version, parent=read_card(src).version)
     dtype = "float16" if args.half_weights else "float32"
-    dropped = bool(card.unfamiliar)
-    # The unfamiliar statistics live only in the source's ONNX graph, not in its weights: the
-    # re-export has logits alone (`inspector calibrate` fits them again from the data).
-    card = replace(card, unfamiliar={})
-    out, diff = export_model_version(model, card, args.out, weights_dtype=dtype)
+    outputs, note = None, ""
+    if card.unfamiliar:
+        # The statistics live only in the source's ONNX graph: read them back from there.
+        from inspector.registry import ONNX_FILE
+        from inspector.trust.scored import ScoredModel, check_against_graph, stats_from_graph
+
+        spec = card.preprocessing
+        try:
+            stats = stats_from_graph(src / ONNX_FILE, model, len(card.classes), spec.channels)
+            outputs = ScoredModel(model, stats)
+            check_against_graph(src / ONNX_FILE, outputs, (spec.channels, spec.size, spec.size))
+        except ModelError as exc:
+            outputs, card = None, replace(card, unfamiliar={})
+            note = f"note: without the unfamiliar-plate score ({exc}); run `inspector calibrate`"
+    out, diff = export_model_version(model, card, args.out, weights_dtype=dtype, outputs=outputs)
     print(f"exported {card.version} to {out} (ONNX vs torch max |Δp| = {diff:.1e})")
-    if dropped:
-        print("note: without the unfamiliar-plate score; run `inspector calibrate` to add it")
+    if note:
+        print(note)
     return 0

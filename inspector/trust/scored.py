@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import torch
 
 from inspector.domain import ModelError
@@ -49,3 +52,56 @@ class ScoredModel(torch.nn.Module):
         w = (feats - self.mean) @ self.projection
         d = ((w[:, None, :] - self.class_means[None]) ** 2).sum(-1)
         return logits, d.min(dim=1).values / self.projection.shape[1]
+
+
+def stats_from_graph(
+    onnx_path: Path, model: torch.nn.Module, n_classes: int, channels: int
+) -> UnfamiliarStats:
+    """The unfamiliar statistics a model version's ONNX graph holds, back as arrays.
+
+    They live only in the graph (:class:`ScoredModel`), so a re-export reads them from there:
+    the feature mean and the projection keep their buffer names; the class means are the one
+    (1, C, k) constant the exporter folded ``class_means[None]`` into. Which stages fed the
+    features follows from the mean's length. Raises :class:`ModelError` when the graph has no
+    such statistics; the caller checks the rebuilt scores against the graph's own.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(onnx_path)).graph
+    consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    mean, projection = consts.get("mean"), consts.get("projection")
+    if mean is None or projection is None or mean.ndim != 1 or projection.ndim != 2:
+        raise ModelError(f"{onnx_path}: no unfamiliar-plate statistics in the graph")
+    k = projection.shape[1]
+    centres = [
+        a.reshape(n_classes, k)
+        for a in consts.values()
+        if a.shape in ((1, n_classes, k), (n_classes, k)) and a.dtype == np.float32
+    ]
+    if len(centres) != 1:
+        raise ModelError(f"{onnx_path}: {len(centres)} candidates for the class means, not 1")
+    x = torch.zeros(1, channels, 64, 64)  # any size: only the stages' widths are read
+    with torch.no_grad():
+        _, inter = model.forward_intermediates(x, intermediates_only=False)
+    widths = np.cumsum([a.shape[1] for a in inter])
+    if mean.shape[0] not in widths:
+        raise ModelError(f"{onnx_path}: {mean.shape[0]} features match no set of stages")
+    stages = int(np.searchsorted(widths, mean.shape[0])) + 1
+    return UnfamiliarStats(stages, mean.copy(), projection.copy(), centres[0].copy())
+
+
+def check_against_graph(onnx_path: Path, scored: ScoredModel, shape: tuple[int, ...]) -> float:
+    """Largest relative difference between ``scored``'s unfamiliar scores and the graph's own,
+    on seeded noise; a :class:`ModelError` above 1e-3 (the statistics were misread)."""
+    import onnxruntime as ort
+
+    x = np.random.default_rng(0).normal(0, 1, (4, *shape)).astype(np.float32)
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    want = session.run(None, {session.get_inputs()[0].name: x})[1]
+    with torch.no_grad():
+        got = scored.float().eval()(torch.from_numpy(x))[1].numpy()
+    rel = float(np.max(np.abs(got - want) / np.maximum(np.abs(want), 1e-6)))
+    if not rel <= 1e-3:
+        raise ModelError(f"{onnx_path}: the statistics read back score {rel:.1e} off the graph")
+    return rel
