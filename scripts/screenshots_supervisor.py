@@ -114,6 +114,7 @@ def child(tmp: Path) -> int:
         f"saved {OUT / 'review-queue.png'} (queue {sup.queue.total}, {view.heatmap_note.text()!r})"
     )
 
+    bands(view, qapp)
     report(win, view, tmp, wait, qapp)
     QTest.keyClick(win, Qt.Key.Key_F5)
     mv = sup.metrics_view
@@ -131,6 +132,19 @@ def child(tmp: Path) -> int:
     print(f"saved {OUT / 'metrics.png'} ({mv.summary.text()[:80]!r})")
     win.close()
     return 0
+
+
+def bands(view, qapp) -> None:
+    """The "Queue bands…" dialog as a supervisor sees it, for the plate on screen."""
+    from inspector.gui.widgets.bands_dialog import BandsDialog
+
+    item = view.ctl.current
+    dlg = BandsDialog(*view.ctl.bands, sorted(item.thresholds.items()), view)
+    dlg.show()
+    settle(qapp, 0.5)
+    dlg.grab().save(str(OUT / "queue-bands.png"))
+    print(f"saved {OUT / 'queue-bands.png'}")
+    dlg.close()
 
 
 def report(win, view, tmp: Path, wait, qapp) -> None:

@@ -100,6 +100,13 @@ def reasons(
     return out or ["doubtful"]
 
 
+def set_bands_job(
+    sup: Supervision, band: float, none_over_band: float, cancel: CancelFn = never
+) -> tuple[float, float, int]:
+    """Store the bands and rescore (one transaction: all predictions or none)."""
+    return band, none_over_band, sup.set_bands(band, none_over_band)
+
+
 @dataclass(frozen=True, slots=True)
 class QueuePage:
     items: list[QueueItem]
@@ -224,6 +231,42 @@ class ReviewQueueController:
         row = self.items.index(self.current) + step
         if 0 <= row < len(self.items):
             self.select(row)
+
+    # -- the queue's bands -----------------------------------------------------------------------
+    def set_bands(self, band: float, none_over_band: float) -> bool:
+        """Make the queue wider or narrower (supervisors; log-odds, see
+        :func:`inspector.store.scoring.doubt`): every stored prediction is rescored in a
+        worker, then the queue is read again."""
+        if self.sup is None:
+            self.message.emit("No workspace open")
+            return False
+        try:
+            roles.require(self.sup.role, "change the queue's bands")
+        except InspectorError as exc:
+            self.message.emit(str(exc))
+            return False
+        self.message.emit("Rescoring the stored predictions for the new bands…")
+        self.runner.submit(
+            "review-bands",
+            set_bands_job,
+            self.sup,
+            band,
+            none_over_band,
+            on_result=self._bands_set,
+            on_error=lambda exc: self.message.emit(f"Bands not changed: {exc}"),
+        )
+        return True
+
+    def _bands_set(self, result: tuple[float, float, int]) -> None:
+        band, none_over_band, rescored = result
+        self.bands = (band, none_over_band)
+        lo, hi = band_edges(0.5, band)
+        self.message.emit(
+            f"Queue bands set: {band:g} log-odds ({lo:.2f}–{hi:.2f} around a threshold of 0.5), "
+            f"{none_over_band:g} when no class passes; {rescored} predictions rescored"
+        )
+        self.offset = 0
+        self.refresh()
 
     # -- decisions -------------------------------------------------------------------------------
     def approve(self) -> bool:

@@ -71,6 +71,10 @@ class Supervision:
         """The workspace's low-confidence bands (around a threshold; "no class passes")."""
         return self._store.low_confidence_bands()
 
+    def set_bands(self, band: float, none_over_band: float) -> int:
+        """Store new bands (log-odds) and rescore every stored prediction; returns how many."""
+        return self._store.set_low_confidence_bands(band, none_over_band)
+
     def labellers(self) -> list[str]:
         return self._store.decision_makers()
 

@@ -220,3 +220,54 @@ def test_the_queue_shows_a_heatmap_on_h_for_the_loaded_model_only(
     )  # fmt: skip
     qtbot.keyClick(view.table, Qt.Key.Key_H)
     assert not view.image_view.overlay_visible()
+
+
+def _answer_bands_dialog(qtbot, band: float, none_band: float, seen: list[str]) -> None:
+    """Fill in the modal bands dialog once it is open, note what it explained, press OK."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.gui.widgets.bands_dialog import BandsDialog
+
+    def answer() -> None:
+        dlg = QApplication.activeModalWidget()
+        if not isinstance(dlg, BandsDialog):
+            QTimer.singleShot(20, answer)
+            return
+        seen.append(dlg.meaning.text())
+        dlg.band.setValue(band)
+        dlg.none_band.setValue(none_band)
+        seen.append(dlg.meaning.text())
+        dlg.accept()
+
+    QTimer.singleShot(0, answer)
+
+
+def test_a_supervisor_narrows_the_queue_with_its_bands_and_sees_what_they_span(
+    qtbot, make_window, tiny_model_dir, seeded, workspace
+):
+    win = open_window(qtbot, make_window, tiny_model_dir, "supervisor", "sue")
+    view, ctl = win.supervisor.review_view, win.supervisor.queue
+    qtbot.keyClick(win, Qt.Key.Key_F4)
+    seen: list[str] = []
+    _answer_bands_dialog(qtbot, 0.1, 0.1, seen)
+    qtbot.mouseClick(view.bands_btn, Qt.MouseButton.LeftButton)
+    assert "a threshold of 0.50: 0.38–0.62" in seen[0]  # the default, 0.5 log-odds
+    assert "a threshold of 0.50: 0.48–0.52" in seen[1]  # explained live as it changed
+    qtbot.waitUntil(lambda: "predictions rescored" in view.feedback.text(), timeout=10000)
+    qtbot.waitUntil(lambda: ctl.total < 12, timeout=5000)
+    assert win.supervisor.count_label.text() == f"sign-off queue: {ctl.total}"
+    with LabelStore.open(workspace) as store:
+        assert store.low_confidence_bands() == (0.1, 0.1)  # kept for the next session
+
+
+def test_an_inspector_cannot_change_the_queue_bands(
+    qtbot, make_window, tiny_model_dir, seeded, workspace
+):
+    win = open_window(qtbot, make_window, tiny_model_dir, "inspector", "ian")
+    view = win.supervisor.review_view
+    _answer_bands_dialog(qtbot, 0.1, 0.1, [])
+    view.bands_dialog()
+    assert "only a supervisor can change the queue's bands" in view.feedback.text()
+    with LabelStore.open(workspace) as store:
+        assert store.low_confidence_bands() == (0.5, 1.0)

@@ -1,7 +1,8 @@
 """The supervisors' sign-off queue (F4): doubtful label decisions, one page at a time.
 
 Keys while this view is shown: A approve, O override (with the classes ticked and a reason),
-H heatmap, ↑/↓ (or J/K) move, PgUp/PgDn page, Ctrl+R sign-off report.
+H heatmap, ↑/↓ (or J/K) move, PgUp/PgDn page, Ctrl+R sign-off report. "Queue bands…" changes
+how close to a threshold a decision must be to land here (supervisors).
 
 A thin view over :class:`~inspector.controllers.review_queue.ReviewQueueController`: widgets
 forward every action to it and redraw from its signals; the table model only adapts the
@@ -57,6 +58,7 @@ from inspector.controllers.supervision import QueueFilter, QueueItem
 from inspector.domain import NO_DEFECT, InspectorError
 from inspector.gui import jobs
 from inspector.gui.signoff_pdf import ReportFiles, report_job
+from inspector.gui.widgets.bands_dialog import BandsDialog
 from inspector.gui.widgets.elided_label import ElidedLabel
 from inspector.gui.widgets.image_view import ImageView
 from inspector.gui.widgets.probability_bars import ProbabilityBars
@@ -227,6 +229,9 @@ class ReviewQueueView(QWidget):
         self.report_btn = QPushButton("Sign-off report…")
         self.report_btn.setToolTip("CSV and printable PDF of the review decisions (Ctrl+R)")
         self.report_btn.clicked.connect(self.report_dialog)
+        self.bands_btn = QPushButton("Queue bands…")
+        self.bands_btn.setToolTip("How close to a threshold a decision must be to land here")
+        self.bands_btn.clicked.connect(self.bands_dialog)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model"))
         bar.addWidget(self.model_combo, 1)
@@ -237,6 +242,7 @@ class ReviewQueueView(QWidget):
         bar.addWidget(QLabel("to"))
         bar.addWidget(self.date_to)
         bar.addStretch(1)
+        bar.addWidget(self.bands_btn)
         bar.addWidget(self.report_btn)
         pager = QHBoxLayout()
         pager.addStretch(1)
@@ -474,6 +480,16 @@ class ReviewQueueView(QWidget):
             self.image_view.clear_overlay()
         else:
             self.ctl.request_heatmap()
+
+    # -- the queue's bands -----------------------------------------------------------------------
+    def bands_dialog(self) -> None:
+        """Show the bands with what they span (around the plate on screen's thresholds) and
+        apply the supervisor's change; the controller refuses other roles in one line."""
+        item = self.ctl.current
+        shown = sorted(item.thresholds.items()) if item is not None else []
+        dlg = BandsDialog(*self.ctl.bands, shown, self)
+        if dlg.exec():
+            self.ctl.set_bands(*dlg.values())
 
     # -- the sign-off report ---------------------------------------------------------------------
     def report_dialog(self) -> None:
