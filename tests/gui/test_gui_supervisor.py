@@ -266,8 +266,9 @@ def test_an_inspector_cannot_change_the_queue_bands(
 ):
     win = open_window(qtbot, make_window, tiny_model_dir, "inspector", "ian")
     view = win.supervisor.review_view
+    qtbot.keyClick(win, Qt.Key.Key_F4)
     _answer_bands_dialog(qtbot, 0.1, 0.1, [])
-    view.bands_dialog()
+    qtbot.keyClick(view.table, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
     assert "only a supervisor can change the queue's bands" in view.feedback.text()
     with LabelStore.open(workspace) as store:
         assert store.low_confidence_bands() == (0.5, 1.0)

@@ -1,8 +1,8 @@
 """The supervisors' sign-off queue (F4): doubtful label decisions, one page at a time.
 
 Keys while this view is shown: A approve, O override (with the classes ticked and a reason),
-H heatmap, ↑/↓ (or J/K) move, PgUp/PgDn page, Ctrl+R sign-off report. "Queue bands…" changes
-how close to a threshold a decision must be to land here (supervisors).
+H heatmap, ↑/↓ (or J/K) move, PgUp/PgDn page, Ctrl+R sign-off report, Ctrl+B the queue's bands
+(how close to a threshold a decision must be to land here; supervisors).
 
 A thin view over :class:`~inspector.controllers.review_queue.ReviewQueueController`: widgets
 forward every action to it and redraw from its signals; the table model only adapts the
@@ -230,7 +230,9 @@ class ReviewQueueView(QWidget):
         self.report_btn.setToolTip("CSV and printable PDF of the review decisions (Ctrl+R)")
         self.report_btn.clicked.connect(self.report_dialog)
         self.bands_btn = QPushButton("Queue bands…")
-        self.bands_btn.setToolTip("How close to a threshold a decision must be to land here")
+        self.bands_btn.setToolTip(
+            "How close to a threshold a decision must be to land here (Ctrl+B)"
+        )
         self.bands_btn.clicked.connect(self.bands_dialog)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Model"))
@@ -314,7 +316,9 @@ class ReviewQueueView(QWidget):
         self.feedback.setWordWrap(True)
         self.feedback.setFixedHeight(60)
         self.feedback.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        keys = QLabel("A approve · O override · H heatmap · ↑/↓ move · PgUp/PgDn page")
+        keys = QLabel(
+            "A approve · O override · H heatmap · ↑/↓ move · PgUp/PgDn page · Ctrl+B bands"
+        )
         keys.setObjectName("keysHint")
         keys.setWordWrap(True)
         right = QWidget()
@@ -546,6 +550,7 @@ class ReviewQueueView(QWidget):
             (("PgDown",), c.next_page),
             (("PgUp",), c.previous_page),
             (("Ctrl+R",), self.report_dialog),
+            (("Ctrl+B",), self.bands_dialog),
         ):
             for k in keys:
                 sc = QShortcut(QKeySequence(k), self)
