@@ -139,7 +139,7 @@ def bands(view, qapp) -> None:
     from inspector.gui.widgets.bands_dialog import BandsDialog
 
     item = view.ctl.current
-    dlg = BandsDialog(*view.ctl.bands, sorted(item.thresholds.items()), view)
+    dlg = BandsDialog(*view.ctl.bands, list(item.thresholds.items()), view)
     dlg.show()
     settle(qapp, 0.5)
     dlg.grab().save(str(OUT / "queue-bands.png"))

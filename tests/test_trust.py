@@ -218,3 +218,22 @@ def test_export_model_without_statistics_in_the_graph_says_so_and_drops_the_prom
     assert "without the unfamiliar-plate score" in r.stdout and "calibrate" in r.stdout
     assert not read_card(tmp_path / "v2").unfamiliar
     OrtPredictor(tmp_path / "v2", device="cpu")  # loads: the card promises nothing it lacks
+
+
+def test_export_model_from_a_folder_whose_graph_is_missing_or_corrupt_says_so_in_one_line(
+    trusted, tmp_path
+):
+    import shutil
+
+    from .test_cli import inspector
+
+    d = tmp_path / "v"
+    shutil.copytree(trusted[0], d)
+    (d / "model.onnx").unlink()
+    r = inspector("export", "model", str(d), "--out", str(tmp_path / "a"))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert "without the unfamiliar-plate score" in r.stdout and "cannot read" in r.stdout
+    (d / "model.onnx").write_bytes(b"not a graph")
+    r = inspector("export", "model", str(d), "--out", str(tmp_path / "b"))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert not read_card(tmp_path / "b").unfamiliar

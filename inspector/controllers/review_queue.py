@@ -136,10 +136,8 @@ class ReviewQueueController:
         self.model_version = ""
         self.workspace = ""
         self.heatmap_class = ""
-        self.bands = (
-            DEFAULT_BAND,
-            DEFAULT_NONE_OVER_BAND,
-        )  # the workspace's, read with the service
+        # the workspace's low-confidence bands, read again with the service
+        self.bands = (DEFAULT_BAND, DEFAULT_NONE_OVER_BAND)
         # -- what the view listens to --
         self.page_changed = Signal()  # (items, offset, total)
         self.count_changed = Signal()  # (total)

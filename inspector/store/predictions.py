@@ -25,6 +25,8 @@ from inspector.store.scoring import bce, doubt, mask_of
 #: 0.38-0.62 around a threshold of 0.5, 0.87-0.96 around 0.93, 0.13-0.29 around 0.2.
 DEFAULT_BAND = 0.5
 DEFAULT_NONE_OVER_BAND = 1.0
+#: The widest band the store accepts (0.007-0.993 around 0.5: nearly every plate).
+MAX_BAND = 5.0
 #: Settings keys of the bands. The keys of the first rule (``low_conf_band``,
 #: ``none_over_band``) held probabilities and are no longer read.
 BAND_KEYS = ("low_conf_logit_band", "none_over_logit_band")

@@ -400,8 +400,9 @@ class LabelStore:
         """Configure the low-confidence queue (bands in log-odds, see
         :func:`inspector.store.scoring.doubt`); rescores all stored predictions (one
         transaction)."""
-        if not (0 < band <= 5 and 0 < none_over_band <= 5):
-            raise StoreError("bands must be above 0 and at most 5 (log-odds)")
+        top = predictions.MAX_BAND
+        if not (0 < band <= top and 0 < none_over_band <= top):
+            raise StoreError(f"bands must be above 0 and at most {top:g} (log-odds)")
         with self.transaction() as conn:
             return predictions.set_bands(conn, band, none_over_band)
 

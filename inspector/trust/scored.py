@@ -66,9 +66,13 @@ def stats_from_graph(
     such statistics; the caller checks the rebuilt scores against the graph's own.
     """
     import onnx
+    from google.protobuf.message import DecodeError
     from onnx import numpy_helper
 
-    graph = onnx.load(str(onnx_path)).graph
+    try:
+        graph = onnx.load(str(onnx_path)).graph
+    except (OSError, DecodeError) as exc:  # missing, unreadable or not an ONNX file
+        raise ModelError(f"{onnx_path}: cannot read the graph ({exc})") from None
     consts = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
     mean, projection = consts.get("mean"), consts.get("projection")
     if mean is None or projection is None or mean.ndim != 1 or projection.ndim != 2:

@@ -490,7 +490,7 @@ class ReviewQueueView(QWidget):
         """Show the bands with what they span (around the plate on screen's thresholds) and
         apply the supervisor's change; the controller refuses other roles in one line."""
         item = self.ctl.current
-        shown = sorted(item.thresholds.items()) if item is not None else []
+        shown = list(item.thresholds.items()) if item is not None else []
         dlg = BandsDialog(*self.ctl.bands, shown, self)
         if dlg.exec():
             self.ctl.set_bands(*dlg.values())

@@ -2,7 +2,7 @@
 
 The store measures the distance in log-odds (:func:`inspector.store.scoring.doubt`), which a
 supervisor does not think in; the dialog shows, live, the probabilities each band spans around
-a threshold of 0.5 and around the active model's own thresholds.
+a threshold of 0.5 and around the thresholds of the plate on screen, in the model's class order.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector.store.predictions import MAX_BAND
 from inspector.store.scoring import band_edges
-
-#: Log-odds; 5 is 0.007-0.993 around 0.5, wide enough to take nearly every plate.
-MAX_BAND = 5.0
 
 
 class BandsDialog(QDialog):
